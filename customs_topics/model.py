@@ -1,0 +1,420 @@
+"""The multi-label theme classifier: features -> scores -> labels.
+
+:class:`TopicClassifier` is a linear model, one logistic regression per theme
+over the TF-IDF features of :mod:`customs_topics.features`. A theme's score is
+the larger of the whole article's score and its best sentence's score
+(``sentence_scoring=True``), so a theme carried by a single clause is not
+diluted by a long article about something else. Each theme has its own
+decision threshold, tuned by grouped cross-validation on the training data.
+
+Prediction needs numpy only; fitting imports scikit-learn.
+
+Example:
+    >>> from customs_topics import load_model
+    >>> model = load_model()
+    >>> model.predict(["Customs seized 2 tonnes of cocaine hidden in banana boxes."])
+    [['illicit_trade']]
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from .articles import MAX_ARTICLE_CHARS, Article
+from .errors import DataError, InputError
+from .evaluation import best_thresholds, grouped_folds
+from .features import Doc, Featurizer, Rows, sentence_units
+
+log = logging.getLogger("customs_topics")
+
+TextLike = Union[str, Article]
+Thresholds = Union[float, Mapping[str, float], None]
+
+
+@dataclass
+class Tag:
+    """The tagging result for one input: ``labels`` assigned, ``scores`` for
+    every theme (probability-like, 0..1) and, when asked for, ``explanation``:
+    per assigned label the terms that pushed its score up most and the
+    sentence that carried it (``None`` when the whole article did).
+    """
+
+    id: str | None
+    title: str
+    labels: list[str]
+    scores: dict[str, float]
+    explanation: dict[str, dict[str, Any]] | None = field(default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "title": self.title, "labels": self.labels, "scores": self.scores}
+        if self.explanation is not None:
+            out["explanation"] = self.explanation
+        return out
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def as_docs(X: TextLike | Iterable[TextLike], max_chars: int = MAX_ARTICLE_CHARS) -> list[Article]:
+    """Coerce a str, an Article, or an iterable of either into a list of Articles.
+
+    A plain string is an article with no title. ``None`` or any other type
+    raises :class:`~customs_topics.errors.InputError` naming the item.
+    """
+    if isinstance(X, (str, Article)):
+        X = [X]
+    elif isinstance(X, (bytes, bytearray)):
+        raise InputError("expected str or Article, got bytes (decode it first)", field="X")
+    elif X is None:
+        raise InputError("expected str, Article or an iterable of them, got None", field="X")
+    out: list[Article] = []
+    try:
+        items = iter(X)
+    except TypeError:
+        raise InputError(f"expected str, Article or an iterable of them, got {type(X).__name__}", field="X") from None
+    for i, item in enumerate(items):
+        if isinstance(item, Article):
+            article = item
+        elif isinstance(item, str):
+            article = Article(id=None, title="", body=item)  # type: ignore[arg-type]
+        else:
+            raise InputError(f"expected str or Article, got {type(item).__name__}", field=f"X[{i}]")
+        if len(article.title) + len(article.body) > max_chars:
+            log.warning("input %d is %d characters, truncated to %d", i, len(article.title) + len(article.body), max_chars)
+            title = article.title[:max_chars]
+            article = Article(article.id, title, article.body[: max(0, max_chars - len(title))], article.labels, article.meta)
+        out.append(article)
+    return out
+
+
+@dataclass
+class _Scored:
+    """Scores of a batch: ``scores`` (n, L) and, with sentence scoring, the
+    sentence rows ``units``, their scores ``unit_scores``, the first unit of
+    each document ``starts`` and where a sentence beat the document ``better``."""
+
+    scores: np.ndarray
+    rows: Rows
+    units: Rows | None = None
+    unit_scores: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    better: np.ndarray | None = None
+
+    def best_unit(self, i: int, j: int) -> int:
+        """Index (in ``units``) of document i's best sentence for label j, or -1."""
+        if self.better is None or not self.better[i, j]:
+            return -1
+        assert self.starts is not None and self.unit_scores is not None
+        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.unit_scores)
+        return int(self.starts[i] + np.argmax(self.unit_scores[self.starts[i] : end, j]))
+
+
+def _units_of(article: Article) -> list[str]:
+    return sentence_units(article.title, article.body)
+
+
+def _pairs(articles: Sequence[Article]) -> list[Doc]:
+    return [(a.title, a.body) for a in articles]
+
+
+class TopicClassifier:
+    """Multi-label linear theme classifier (scikit-learn estimator contract).
+
+    Parameters
+    ----------
+    themes : sequence of str, optional
+        Theme ids in output order (e.g. ``load_taxonomy().ids``); by default
+        the sorted set of labels seen in ``fit``.
+    C : float
+        Inverse L2 regularisation strength of each logistic regression.
+    class_weight : "balanced" or None
+        Re-weight positives and negatives of each theme.
+    ngram_max, min_df, sublinear_tf, title_weight
+        Featurizer settings (see :class:`~customs_topics.features.Featurizer`).
+    sentence_scoring : bool
+        Score each sentence too and take the larger score.
+    threshold_folds : int
+        Grouped folds used to tune each theme's threshold (0 or 1: use 0.5).
+    random_state : int
+        Seed of the fold assignment.
+
+    Fitted attributes: ``labels_``, ``featurizer_``, ``coef_`` (n_features,
+    n_labels), ``intercept_``, ``thresholds_``.
+
+    Example:
+        >>> clf = TopicClassifier(threshold_folds=0, min_df=1)
+        >>> clf = clf.fit(["cocaine seized at port", "single window launched"] * 3,
+        ...               [["illicit_trade"], ["facilitation"]] * 3)
+        >>> clf.predict(["cocaine seized"])
+        [['illicit_trade']]
+    """
+
+    def __init__(
+        self,
+        themes: Sequence[str] | None = None,
+        *,
+        C: float = 10.0,
+        class_weight: str | None = "balanced",
+        ngram_max: int = 2,
+        min_df: int = 2,
+        sublinear_tf: bool = True,
+        title_weight: int = 2,
+        sentence_scoring: bool = True,
+        threshold_folds: int = 4,
+        random_state: int = 0,
+    ) -> None:
+        self.themes = themes
+        self.C = C
+        self.class_weight = class_weight
+        self.ngram_max = ngram_max
+        self.min_df = min_df
+        self.sublinear_tf = sublinear_tf
+        self.title_weight = title_weight
+        self.sentence_scoring = sentence_scoring
+        self.threshold_folds = threshold_folds
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ params
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn contract)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> TopicClassifier:
+        """Set constructor parameters (scikit-learn contract)."""
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for TopicClassifier; valid: {sorted(valid)}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) != v]
+        return f"TopicClassifier({', '.join(changed)})"
+
+    # --------------------------------------------------------------------- fit
+    def _featurizer(self) -> Featurizer:
+        return Featurizer(
+            ngram_max=self.ngram_max, min_df=self.min_df, sublinear_tf=self.sublinear_tf, title_weight=self.title_weight
+        )
+
+    def fit(
+        self,
+        X: Iterable[TextLike],
+        y: Iterable[Iterable[str]] | np.ndarray | None = None,
+        groups: Sequence[Any] | None = None,
+    ) -> TopicClassifier:
+        """Fit on articles (or strings) and their labels.
+
+        ``y`` is a list of label lists or a 0/1 indicator matrix aligned with
+        ``labels``; when omitted the labels are taken from the Articles.
+        ``groups`` keeps related articles in the same threshold-tuning fold;
+        by default each Article's ``meta["event"]`` (else its id).
+        """
+        articles = as_docs(X)
+        if y is None:
+            missing = [i for i, a in enumerate(articles) if a.labels is None]
+            if missing:
+                raise DataError(f"no labels given and article {missing[0]} is unlabelled", field="y")
+            y = [a.labels or () for a in articles]
+        label_names, Y = self._resolve_labels(y)
+        if len(Y) != len(articles):
+            raise DataError(f"X has {len(articles)} articles but y has {len(Y)} rows", field="y")
+        if groups is None:
+            groups = [a.meta.get("event", a.id if a.id is not None else i) for i, a in enumerate(articles)]
+        self._check_support(label_names, Y, len(set(groups)))
+        docs = _pairs(articles)
+        thresholds = np.full(len(label_names), 0.5)
+        if self.threshold_folds and self.threshold_folds >= 2:
+            P = self._out_of_fold(docs, Y, groups)
+            thresholds = best_thresholds(Y, P)
+        self.featurizer_, self.coef_, self.intercept_ = self._fit_linear(docs, Y)
+        self.labels_ = list(label_names)
+        self.thresholds_ = thresholds
+        return self
+
+    def _resolve_labels(self, y: Iterable[Iterable[str]] | np.ndarray) -> tuple[list[str], np.ndarray]:
+        from .corpus import label_matrix
+
+        if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype != object:
+            names = list(self.themes) if self.themes is not None else [str(j) for j in range(y.shape[1])]
+            if len(names) != y.shape[1]:
+                raise DataError(f"y has {y.shape[1]} columns but {len(names)} labels were given", field="y")
+            return names, (np.asarray(y) > 0).astype(np.int8)
+        rows = [list(r) for r in y]
+        if self.themes is not None:
+            names = list(self.themes)
+        else:
+            names = sorted({label for r in rows for label in r})
+        return names, label_matrix(rows, names)
+
+    def _check_support(self, labels: Sequence[str], Y: np.ndarray, n_groups: int) -> None:
+        need = max(2, self.threshold_folds or 0)
+        pos = Y.sum(axis=0)
+        few = [f"{label} ({int(pos[j])})" for j, label in enumerate(labels) if pos[j] < need]
+        if few:
+            raise DataError(
+                f"themes with too few examples (need at least {need} each for "
+                f"{self.threshold_folds}-fold threshold tuning): {', '.join(few)}",
+                field="labels",
+            )
+        full = [label for j, label in enumerate(labels) if pos[j] == len(Y)]
+        if full:
+            raise DataError(f"themes on every article (need some negatives): {', '.join(full)}", field="labels")
+        if self.threshold_folds and self.threshold_folds >= 2 and n_groups < self.threshold_folds:
+            raise DataError(f"{n_groups} distinct events cannot fill {self.threshold_folds} folds", field="groups")
+
+    def _fit_linear(self, docs: Sequence[Doc], Y: np.ndarray) -> tuple[Featurizer, np.ndarray, np.ndarray]:
+        from sklearn.linear_model import LogisticRegression
+
+        featurizer = self._featurizer().fit(docs)
+        Xs = featurizer.transform(docs).to_scipy()
+        coef = np.zeros((featurizer.n_features, Y.shape[1]), dtype=np.float32)
+        intercept = np.zeros(Y.shape[1], dtype=np.float32)
+        for j in range(Y.shape[1]):
+            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=1000)
+            lr.fit(Xs, Y[:, j])
+            coef[:, j] = lr.coef_[0]
+            intercept[j] = lr.intercept_[0]
+        return featurizer, coef, intercept
+
+    def _out_of_fold(self, docs: Sequence[Doc], Y: np.ndarray, groups: Sequence[Any]) -> np.ndarray:
+        folds = grouped_folds(Y, groups, self.threshold_folds, seed=self.random_state)
+        P = np.zeros(Y.shape, dtype=np.float64)
+        for k in range(self.threshold_folds):
+            test = folds == k
+            train_docs = [d for d, t in zip(docs, test) if not t]
+            test_docs = [d for d, t in zip(docs, test) if t]
+            featurizer, coef, intercept = self._fit_linear(train_docs, Y[~test])
+            P[test] = _sigmoid(self._raw_scores(featurizer, coef, intercept, test_docs).scores)
+        return P
+
+    # ----------------------------------------------------------------- predict
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise AttributeError("this TopicClassifier is not fitted yet: call fit() or load_model()")
+
+    def _raw_scores(
+        self, featurizer: Featurizer, coef: np.ndarray, intercept: np.ndarray, docs: Sequence[Doc]
+    ) -> _Scored:
+        """Decision scores (n, L) and what produced them."""
+        rows = featurizer.transform(docs)
+        S = rows.dot(coef) + intercept
+        scored = _Scored(S, rows)
+        if self.sentence_scoring and len(docs):
+            units, owner = featurizer.transform_units(docs)
+            U = units.dot(coef) + intercept
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            sent_max = np.maximum.reduceat(U, starts, axis=0)
+            better = sent_max > S
+            scored = _Scored(np.where(better, sent_max, S), rows, units, U, starts, better)
+        scored.scores[np.diff(rows.indptr) == 0] = -np.inf
+        return scored
+
+    def decision_function(self, X: TextLike | Iterable[TextLike]) -> np.ndarray:
+        """Raw linear scores (n_inputs, n_labels); ``-inf`` for text with no known term."""
+        self._check_fitted()
+        return self._raw_scores(self.featurizer_, self.coef_, self.intercept_, _pairs(as_docs(X))).scores
+
+    def predict_proba(self, X: TextLike | Iterable[TextLike]) -> np.ndarray:
+        """Scores in 0..1, shape (n_inputs, n_labels), columns aligned with :attr:`labels`."""
+        return _sigmoid(self.decision_function(X))
+
+    def _threshold_array(self, thresholds: Thresholds) -> np.ndarray:
+        t = np.array(self.thresholds_, dtype=np.float64)
+        if thresholds is None:
+            return t
+        if isinstance(thresholds, (int, float)):
+            return np.full_like(t, float(thresholds))
+        for label, value in thresholds.items():
+            if label not in self.labels_:
+                raise InputError(f"unknown theme {label!r} (the model has: {', '.join(self.labels_)})", field="thresholds")
+            t[self.labels_.index(label)] = float(value)
+        return t
+
+    def predict(self, X: TextLike | Iterable[TextLike], thresholds: Thresholds = None) -> list[list[str]]:
+        """One list of theme ids per input, in input order.
+
+        ``thresholds`` overrides the tuned ones: one float for every theme or
+        a ``{theme: threshold}`` mapping. Empty text gets no labels.
+        """
+        self._check_fitted()
+        P = self.predict_proba(X)
+        return self._labels_of(P, self._threshold_array(thresholds))
+
+    def _labels_of(self, P: np.ndarray, t: np.ndarray) -> list[list[str]]:
+        hits = P >= t
+        hits[P <= 0.0] = False
+        return [[self.labels_[j] for j in np.flatnonzero(row)] for row in hits]
+
+    def tag(
+        self, X: TextLike | Iterable[TextLike], thresholds: Thresholds = None, explain: int = 0
+    ) -> list[Tag]:
+        """Labels, per-theme scores and (with ``explain=k``) the top ``k``
+        terms and the deciding sentence behind each assigned label.
+
+        Example:
+            >>> from customs_topics import load_model
+            >>> t = load_model().tag("Customs seized 40 pistols and ammunition at the border.", explain=2)[0]
+            >>> t.labels
+            ['strategic_trade_control']
+        """
+        self._check_fitted()
+        articles = as_docs(X)
+        docs = _pairs(articles)
+        scored = self._raw_scores(self.featurizer_, self.coef_, self.intercept_, docs)
+        P = _sigmoid(scored.scores)
+        label_lists = self._labels_of(P, self._threshold_array(thresholds))
+        out = []
+        for i, (article, labels) in enumerate(zip(articles, label_lists)):
+            explanation = None
+            if explain:
+                explanation = {}
+                for label in labels:
+                    j = self.labels_.index(label)
+                    b = scored.best_unit(i, j)
+                    if b >= 0 and scored.units is not None and scored.starts is not None:
+                        sentences = _units_of(article)
+                        explanation[label] = {
+                            "terms": self._top_terms(scored.units, b, j, explain),
+                            "sentence": sentences[b - int(scored.starts[i])],
+                        }
+                    else:
+                        explanation[label] = {"terms": self._top_terms(scored.rows, i, j, explain), "sentence": None}
+            out.append(
+                Tag(
+                    id=article.id,
+                    title=article.title,
+                    labels=labels,
+                    scores={label: round(float(P[i, j]), 4) for j, label in enumerate(self.labels_)},
+                    explanation=explanation,
+                )
+            )
+        return out
+
+    def _top_terms(self, rows: Rows, r: int, j: int, k: int) -> list[list[Any]]:
+        lo, hi = rows.indptr[r], rows.indptr[r + 1]
+        idx = rows.indices[lo:hi]
+        contrib = rows.data[lo:hi] * self.coef_[idx, j]
+        order = np.argsort(-contrib)[:k]
+        return [[self.featurizer_.terms_[idx[o]], round(float(contrib[o]), 4)] for o in order if contrib[o] > 0]
+
+    @property
+    def labels(self) -> list[str]:
+        """Theme ids in column order of :meth:`predict_proba` (fitted models only)."""
+        self._check_fitted()
+        return list(self.labels_)
