@@ -212,12 +212,18 @@ def _byte_lines(head: bytes, fh: IO[bytes], name: str) -> Iterator[str]:
 
 def _text_lines(head: str, fh: IO[str]) -> Iterator[str]:
     pending = head
-    for chunk in iter(lambda: fh.read(_HEAD_BYTES), ""):
+    while True:
+        chunk = fh.read(_HEAD_BYTES)
         pending += chunk
-        *lines, pending = _normalise(pending).split("\n")
+        # A CR at the end of a chunk may be the first half of a CRLF: keep it back.
+        hold = "\r" if chunk and pending.endswith("\r") else ""
+        *lines, pending = _normalise(pending[: len(pending) - len(hold)]).split("\n")
         yield from lines
+        pending += hold
+        if not chunk:
+            break
     if pending:
-        yield _normalise(pending)
+        yield pending
 
 
 class _Prepend(io.RawIOBase):
@@ -331,16 +337,20 @@ def _parse_digest(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
         new_article = title is None or repeated or (bool(body) and _is_title_like(block))
         if new_article:
             if title is not None:
-                yield title_line, {"title": title, "body": "\n\n".join(body)}
+                yield title_line, _digest_record(title, body, name, title_line)
             title, title_line, body = block.replace("\n", " "), starts[i], []
             i += 2 if repeated else 1
             continue
         body.append(block)
         i += 1
     if title is not None:
-        if not body:
-            log.warning("%s:%d: article %r has a title and no body", name, title_line, title)
-        yield title_line, {"title": title, "body": "\n\n".join(body)}
+        yield title_line, _digest_record(title, body, name, title_line)
+
+
+def _digest_record(title: str, body: list[str], name: str, line: int) -> dict[str, Any]:
+    if not body:
+        log.warning("%s:%d: article %r has a title and no body", name, line, title)
+    return {"title": title, "body": "\n\n".join(body)}
 
 
 def _parse_text(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:

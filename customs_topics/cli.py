@@ -124,7 +124,8 @@ def _cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
         data.extend(load_labelled(path, taxonomy))
     if not data:
         raise InputError("no training data: give --data FILE.jsonl (and/or --with-bundled-corpus)")
-    model = train(data, taxonomy, cv_folds=args.folds, progress=_progress(args, "cross-validation"), C=args.C)
+    params = {} if args.C is None else {"C": args.C}
+    model = train(data, taxonomy, cv_folds=args.folds, progress=_progress(args, "cross-validation"), **params)
     files = (["bundled corpus"] if args.with_bundled_corpus else []) + list(args.data or [])
     model.info_["data_files"] = files  # type: ignore[attr-defined]
     save_model(model, args.out)
@@ -151,7 +152,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
     for path in args.data or []:
         data.extend(load_labelled(path, taxonomy))
     report = cross_validate(
-        TopicClassifier(themes=list(taxonomy.ids), C=args.C), data, args.folds,
+        TopicClassifier(themes=list(taxonomy.ids), **({} if args.C is None else {"C": args.C})), data, args.folds,
         progress=_progress(args, "cross-validation"),
     )
     where = ", ".join(args.data) if args.data else "the bundled corpus"
@@ -205,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")
     tr.add_argument("--out", required=True, metavar="DIR", help="directory to write the model to")
     tr.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds (0: skip)")
-    tr.add_argument("--C", type=float, default=10.0, help="inverse regularisation strength")
+    tr.add_argument("--C", type=float, help="inverse regularisation strength (default: the library's)")
     tr.add_argument("--json", action="store_true", help="print the CV report as JSON")
     tr.add_argument("--quiet", action="store_true", help="no progress output")
     tr.set_defaults(func=_cmd_train)
@@ -218,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", metavar="DIR", help="model for --test (default: bundled)")
     ev.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")
     ev.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds")
-    ev.add_argument("--C", type=float, default=10.0, help="inverse regularisation strength")
+    ev.add_argument("--C", type=float, help="inverse regularisation strength (default: the library's)")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--quiet", action="store_true", help="no progress output")
     ev.set_defaults(func=_cmd_evaluate)

@@ -286,7 +286,7 @@ class TopicClassifier:
         coef = np.zeros((featurizer.n_features, Y.shape[1]), dtype=np.float32)
         intercept = np.zeros(Y.shape[1], dtype=np.float32)
         for j in range(Y.shape[1]):
-            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=1000)
+            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True, max_iter=1000)
             lr.fit(Xs, Y[:, j])
             coef[:, j] = lr.coef_[0]
             intercept[j] = lr.intercept_[0]

@@ -1,0 +1,144 @@
+"""Shared fixtures: repo paths, the bundled model, small labelled data sets and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+import customs_topics
+from customs_topics import Article, load_model
+from customs_topics.corpus import bundled_corpus
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+DIGEST = SEEDS / "wco_news_digest.txt"
+LABELS = SEEDS / "labels.json"
+TRAIN_JSONL = SEEDS / "corpus" / "train.jsonl"
+GUIDE = SEEDS / "ANNOTATION_GUIDE.md"
+DEFAULT_MODEL = REPO / "models" / "default"
+BUILTIN_IDS = ("illicit_trade", "strategic_trade_control", "facilitation", "health_goods")
+
+FOOD_TAXONOMY = {
+    "extends": "customs-topics",
+    "themes": [
+        {
+            "id": "food_safety",
+            "name": "Food safety",
+            "definition": "Sanitary and phytosanitary controls on food and agricultural goods at the border.",
+            "includes": ["contaminated or uninspected food consignments"],
+        }
+    ],
+}
+FOOD_ITEMS = (
+    "contaminated poultry", "uninspected beef", "spoiled seafood", "mouldy grain", "pesticide-laden vegetables",
+    "untested dairy products", "salmonella-infected eggs", "unlabelled honey", "listeria-tainted cheese",
+    "aflatoxin-contaminated peanuts", "rotten fruit", "unapproved meat products",
+)
+FOOD_EXAMPLE = (
+    "Food safety inspectors rejected a consignment of contaminated shrimp after laboratory tests "
+    "found it failed food hygiene and sanitary standards."
+)
+
+
+def run_cli(
+    *args: str | os.PathLike[str], input: bytes | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m customs_topics.cli ARGS`` and capture stdout/stderr (bytes)."""
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "customs_topics.cli", *map(str, args)],
+        input=input,
+        capture_output=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def json_lines(data: bytes) -> list[dict]:
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+
+
+def write_jsonl(path: Path, rows: Sequence[dict]) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def model():
+    """The bundled model (read-only: tests must not mutate it)."""
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[Article]:
+    return bundled_corpus()
+
+
+@pytest.fixture(scope="session")
+def gold() -> dict[str, list[str]]:
+    return json.loads(LABELS.read_text("utf-8"))
+
+
+def balanced_subset(articles: Sequence[Article], per_key: int) -> list[Article]:
+    """Up to ``per_key`` corpus articles per first label (and per 'no label'), in corpus order."""
+    counts: dict[str, int] = {}
+    out = []
+    for a in articles:
+        key = a.labels[0] if a.labels else ""
+        if counts.get(key, 0) < per_key:
+            counts[key] = counts.get(key, 0) + 1
+            out.append(a)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_corpus(corpus) -> list[Article]:
+    """About 75 labelled corpus articles (15 per first label and 15 with none), from train.jsonl."""
+    return balanced_subset(corpus[10:], 15)
+
+
+@pytest.fixture(scope="session")
+def small_jsonl(tmp_path_factory, small_corpus) -> Path:
+    path = tmp_path_factory.mktemp("data") / "small.jsonl"
+    return write_jsonl(path, [a.to_dict() for a in small_corpus])
+
+
+def food_rows(corpus: Sequence[Article], per_key: int = 10) -> list[dict]:
+    """Corpus articles plus clearly distinct synthetic food-safety articles."""
+    rows = [a.to_dict() for a in balanced_subset(corpus[10:], per_key)]
+    for i, item in enumerate(FOOD_ITEMS):
+        rows.append({
+            "id": f"food-{i}",
+            "title": f"Food safety inspectors reject {item}",
+            "body": f"Food safety inspectors and veterinary officers rejected a consignment of {item} "
+                    "after laboratory tests on food hygiene and sanitary and phytosanitary standards.",
+            "labels": ["food_safety"],
+            "event": f"food-{i}",
+        })
+    return rows
+
+
+@pytest.fixture(scope="session")
+def food_files(tmp_path_factory, corpus) -> tuple[Path, Path]:
+    """(taxonomy.json extending the built-in one with food_safety, labelled data.jsonl)."""
+    d = tmp_path_factory.mktemp("food")
+    tax = d / "taxonomy.json"
+    tax.write_text(json.dumps(FOOD_TAXONOMY), "utf-8")
+    data = write_jsonl(d / "data.jsonl", food_rows(corpus))
+    return tax, data
+
+
+@pytest.fixture(scope="session")
+def food_model(food_files):
+    tax, data = food_files
+    return customs_topics.train(data, tax, cv_folds=0, threshold_folds=2)
