@@ -191,8 +191,8 @@ def _peek_text(head: bytes) -> str:
     return head.decode("utf-8", errors="replace")
 
 
-def _byte_lines(head: bytes, fh: IO[bytes], name: str) -> Iterator[str]:
-    """Stream decoded lines; a line that is not UTF-8 raises InputError naming it."""
+def _byte_lines(head: bytes, fh: IO[bytes], name: str) -> Iterator[str | InputError]:
+    """Stream decoded lines; a line that is not UTF-8 gives an InputError naming it, in its place."""
     if head.startswith(_WIDE_BOMS):
         # Wide encodings cannot be split on b"\n": decode the whole stream (rare).
         yield from _normalise(_decode(head + fh.read(), name)).split("\n")
@@ -202,11 +202,13 @@ def _byte_lines(head: bytes, fh: IO[bytes], name: str) -> Iterator[str]:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InputError(
+            # Yielded, not raised: raising would end this generator and lose the lines after it.
+            yield InputError(
                 f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x}); convert the file to UTF-8",
                 source=name,
                 line=number,
-            ) from None
+            )
+            continue
         yield _normalise(line).rstrip("\n")
 
 
@@ -571,18 +573,12 @@ def iter_numbered(
 
 
 def _iter_jsonl(
-    lines: Iterator[str], name: str, max_chars: int
+    lines: Iterator[str | InputError], name: str, max_chars: int
 ) -> Iterator[tuple[int, Article | InputError]]:
     seen: dict[str, int] = {}
-    number = 0
-    while True:
-        number += 1
-        try:
-            line = next(lines)
-        except StopIteration:
-            return
-        except InputError as exc:  # undecodable line: report it and go on
-            yield number, exc
+    for number, line in enumerate(lines, 1):
+        if isinstance(line, InputError):  # undecodable line: report it and go on
+            yield number, line
             continue
         try:
             record = _parse_jsonl_line(line, number, name)

@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--batch-size", type=int, default=1000, metavar="N", help="articles tagged per batch")
     tag.add_argument("--max-chars", type=int, default=5_000_000, metavar="N",
                      help="truncate longer articles (with a warning)")
+    tag.add_argument("--quiet", action="store_true", help="no progress output")
     tag.set_defaults(func=_cmd_tag)
 
     tr = sub.add_parser("train", help="train a model on labelled JSON Lines",
