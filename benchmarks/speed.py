@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,11 +27,11 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import write_section  # noqa: E402
+from quality import write_section
 
-from customs_topics import __version__, load_model, load_taxonomy  # noqa: E402
-from customs_topics.corpus import bundled_corpus, label_matrix  # noqa: E402
-from customs_topics.persistence import bundled_model_path  # noqa: E402
+from customs_topics import __version__, load_model, load_taxonomy
+from customs_topics.corpus import bundled_corpus, label_matrix
+from customs_topics.persistence import bundled_model_path
 
 
 def _median_spread(values: Sequence[float]) -> tuple[float, float, float]:
@@ -129,13 +128,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ft = fasttext_model(texts, Y, labels, workdir)
     rate = [args.articles / t for t in ours]
     rows.append(("batch tagging, customs-topics (1 process)", _fmt(rate, "/s"), "—"))
-    rows.append(("batch tagging, scikit-learn pipeline", _fmt([args.articles / t for t in skl], "/s"),
-                 f"ours/sklearn = {statistics.median(skl) / statistics.median(ours):.2f}x"))
+    rows.append(
+        (
+            "batch tagging, scikit-learn pipeline",
+            _fmt([args.articles / t for t in skl], "/s"),
+            f"ours/sklearn = {statistics.median(skl) / statistics.median(ours):.2f}x",
+        )
+    )
     if ft is not None:
         ft_batch = [" ".join(t.lower().split()) for t in batch]
         ftt = timed(lambda: ft.predict(ft_batch, k=-1, threshold=0.5), args.repeats)
-        rows.append(("batch tagging, fastText predict (C++, 1 thread)", _fmt([args.articles / t for t in ftt], "/s"),
-                     f"ours/fastText = {statistics.median(ftt) / statistics.median(ours):.2f}x"))
+        rows.append(
+            (
+                "batch tagging, fastText predict (C++, 1 thread)",
+                _fmt([args.articles / t for t in ftt], "/s"),
+                f"ours/fastText = {statistics.median(ftt) / statistics.median(ours):.2f}x",
+            )
+        )
 
     # --- cold start ------------------------------------------------------------
     import joblib
@@ -148,8 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     skl_cold = cold_start(f"import joblib; p = joblib.load({str(pkl)!r}); p.predict([{sample}])", args.repeats)
     rows.append(("cold start: import, load, tag one (customs-topics)", _fmt(ours_cold, " s", digits=3), "—"))
-    rows.append(("cold start: joblib-pickled scikit-learn pipeline", _fmt(skl_cold, " s", digits=3),
-                 f"ours/sklearn = {statistics.median(ours_cold) / statistics.median(skl_cold):.2f}x"))
+    rows.append(
+        (
+            "cold start: joblib-pickled scikit-learn pipeline",
+            _fmt(skl_cold, " s", digits=3),
+            f"ours/sklearn = {statistics.median(ours_cold) / statistics.median(skl_cold):.2f}x",
+        )
+    )
 
     # --- warm single-article latency -------------------------------------------
     lat = []
@@ -168,7 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # --- model size -------------------------------------------------------------
     size = sum(p.stat().st_size for p in bundled_model_path().iterdir()) / 1e6
-    rows.append(("bundled model on disk", f"{size:.2f} MB", f"pickled sklearn pipeline {pkl.stat().st_size / 1e6:.2f} MB"))
+    rows.append(
+        ("bundled model on disk", f"{size:.2f} MB", f"pickled sklearn pipeline {pkl.stat().st_size / 1e6:.2f} MB")
+    )
 
     # --- CLI streaming memory ----------------------------------------------------
     big = workdir / "big.jsonl"
@@ -181,8 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             written += len(line)
             i += 1
     peak, wall = cli_peak_memory(big)
-    rows.append((f"CLI tag of a {args.stream_mb} MB JSON Lines file ({i:,} articles)",
-                 f"peak RSS {peak:.0f} MB, {wall:.1f} s ({i / wall:,.0f}/s)", "target < 300 MB"))
+    rows.append(
+        (
+            f"CLI tag of a {args.stream_mb} MB JSON Lines file ({i:,} articles)",
+            f"peak RSS {peak:.0f} MB, {wall:.1f} s ({i / wall:,.0f}/s)",
+            "target < 300 MB",
+        )
+    )
 
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -29,6 +29,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
@@ -136,8 +137,7 @@ def _decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "convert the file to UTF-8",
+            f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}); convert the file to UTF-8",
             source=source,
             line=line,
         ) from None
@@ -163,7 +163,7 @@ def _open_path(path: Path) -> IO[bytes]:
     if path.is_dir():
         raise SourceError(f"{name}: is a directory, expected an article file")
     try:
-        return open(path, "rb")  # noqa: SIM115 - closed by the caller
+        return open(path, "rb")
     except FileNotFoundError:
         raise SourceError(f"{name}: no such file") from None
     except OSError as exc:
@@ -276,7 +276,7 @@ def detect_format(name: str, head: str) -> Format:
     if _HTML_START.match(stripped) or re.search(r"<(p|div|h1|article)\b", stripped[:2000], re.I):
         return "html"
     blocks = _blocks(_normalise(head))
-    if any(a == b for a, b in zip(blocks, blocks[1:])) or _looks_like_digest(blocks):
+    if any(a == b for a, b in itertools.pairwise(blocks)) or _looks_like_digest(blocks):
         return "digest"
     return "text"
 
@@ -306,7 +306,7 @@ def _blocks(text: str) -> list[str]:
     return blocks
 
 
-_SENTENCE_END = ('.', '!', '?', ';', ':', '"', "'", '\u201d', '\u2019', '\u2026', ')')
+_SENTENCE_END = (".", "!", "?", ";", ":", '"', "'", "\u201d", "\u2019", "\u2026", ")")
 
 
 def _is_title_like(block: str) -> bool:
@@ -367,8 +367,32 @@ def _parse_text(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
 class _HTMLText(HTMLParser):
     _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object"})
     _BLOCK = frozenset(
-        {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-         "section", "article", "main", "header", "footer", "blockquote", "pre", "hr", "dd", "dt"}
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "ul",
+            "ol",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "tr",
+            "table",
+            "section",
+            "article",
+            "main",
+            "header",
+            "footer",
+            "blockquote",
+            "pre",
+            "hr",
+            "dd",
+            "dt",
+        }
     )
     _CHROME = frozenset({"nav", "footer", "header", "aside", "form", "button"})
 
@@ -475,15 +499,11 @@ def _parse_jsonl_line(line: str, number: int, name: str) -> dict[str, Any] | Non
         if key not in obj:
             raise InputError("missing (expected a string)", source=name, line=number, field=key)
         if not isinstance(obj[key], str):
-            raise InputError(
-                f"expected a string, got {type(obj[key]).__name__}", source=name, line=number, field=key
-            )
+            raise InputError(f"expected a string, got {type(obj[key]).__name__}", source=name, line=number, field=key)
     if "id" in obj and (not isinstance(obj["id"], (str, int)) or isinstance(obj["id"], bool)):
         raise InputError("expected a string or integer id", source=name, line=number, field="id")
     labels = obj.get("labels")
-    if labels is not None and (
-        not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)
-    ):
+    if labels is not None and (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)):
         raise InputError("expected a list of theme ids", source=name, line=number, field="labels")
     return obj
 
@@ -499,7 +519,10 @@ def _to_article(record: dict[str, Any], name: str, line: int, max_chars: int) ->
     if len(title) + len(body) > max_chars:
         log.warning(
             "%s:%d: article is %d characters, truncated to %d (max_chars)",
-            name, line, len(title) + len(body), max_chars,
+            name,
+            line,
+            len(title) + len(body),
+            max_chars,
         )
         title = title[:max_chars]
         body = body[: max(0, max_chars - len(title))]
@@ -590,7 +613,9 @@ def _iter_jsonl(
                 if first != number:
                     raise InputError(
                         f"duplicate id {article.id!r} (first seen on line {first})",
-                        source=name, line=number, field="id",
+                        source=name,
+                        line=number,
+                        field="id",
                     )
         except InputError as exc:
             yield number, exc

@@ -152,7 +152,9 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
     for path in args.data or []:
         data.extend(load_labelled(path, taxonomy))
     report = cross_validate(
-        TopicClassifier(themes=list(taxonomy.ids), **({} if args.C is None else {"C": args.C})), data, args.folds,
+        TopicClassifier(themes=list(taxonomy.ids), **({} if args.C is None else {"C": args.C})),
+        data,
+        args.folds,
         progress=_progress(args, "cross-validation"),
     )
     where = ", ".join(args.data) if args.data else "the bundled corpus"
@@ -182,26 +184,44 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"customs-topics {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    tag = sub.add_parser("tag", help="tag articles, one JSON object per article on stdout",
-                         description="Tag articles from FILE (or stdin) and write JSON Lines: "
-                         '{"id", "title", "labels", "scores"} per article, in input order.')
+    tag = sub.add_parser(
+        "tag",
+        help="tag articles, one JSON object per article on stdout",
+        description="Tag articles from FILE (or stdin) and write JSON Lines: "
+        '{"id", "title", "labels", "scores"} per article, in input order.',
+    )
     tag.add_argument("input", nargs="?", default="-", metavar="FILE", help="article file, or - for stdin (default)")
     tag.add_argument("--format", choices=FORMATS, help="input format (default: detect from name and content)")
     tag.add_argument("--model", metavar="DIR", help="model directory (default: the bundled model)")
-    tag.add_argument("--explain", nargs="?", const=3, default=0, type=int, metavar="K",
-                     help="add the top K terms (default 3) and deciding sentence per label")
+    tag.add_argument(
+        "--explain",
+        nargs="?",
+        const=3,
+        default=0,
+        type=int,
+        metavar="K",
+        help="add the top K terms (default 3) and deciding sentence per label",
+    )
     tag.add_argument("--threshold", action="append", metavar="THEME=P", help="override a theme's threshold")
-    tag.add_argument("--on-error", choices=("fail", "skip", "report"), default="fail",
-                     help="bad records: stop (fail, exit 2), skip them and exit 1 (skip), or also "
-                     "emit an error object in their place (report)")
+    tag.add_argument(
+        "--on-error",
+        choices=("fail", "skip", "report"),
+        default="fail",
+        help="bad records: stop (fail, exit 2), skip them and exit 1 (skip), or also "
+        "emit an error object in their place (report)",
+    )
     tag.add_argument("--batch-size", type=int, default=1000, metavar="N", help="articles tagged per batch")
-    tag.add_argument("--max-chars", type=int, default=5_000_000, metavar="N",
-                     help="truncate longer articles (with a warning)")
+    tag.add_argument(
+        "--max-chars", type=int, default=5_000_000, metavar="N", help="truncate longer articles (with a warning)"
+    )
     tag.add_argument("--quiet", action="store_true", help="no progress output")
     tag.set_defaults(func=_cmd_tag)
 
-    tr = sub.add_parser("train", help="train a model on labelled JSON Lines",
-                        description="Cross-validate, fit and save a model (with its model card).")
+    tr = sub.add_parser(
+        "train",
+        help="train a model on labelled JSON Lines",
+        description="Cross-validate, fit and save a model (with its model card).",
+    )
     tr.add_argument("--data", action="append", metavar="FILE.jsonl", help="labelled data (repeatable)")
     tr.add_argument("--with-bundled-corpus", action="store_true", help="also train on the bundled corpus")
     tr.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")
@@ -212,9 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--quiet", action="store_true", help="no progress output")
     tr.set_defaults(func=_cmd_train)
 
-    ev = sub.add_parser("evaluate", help="cross-validate on labelled data, or score a model on a test file",
-                        description="Without --test: grouped K-fold cross-validation of the training recipe "
-                        "on --data (default: the bundled corpus). With --test: score --model on that file.")
+    ev = sub.add_parser(
+        "evaluate",
+        help="cross-validate on labelled data, or score a model on a test file",
+        description="Without --test: grouped K-fold cross-validation of the training recipe "
+        "on --data (default: the bundled corpus). With --test: score --model on that file.",
+    )
     ev.add_argument("--data", action="append", metavar="FILE.jsonl", help="labelled data (repeatable)")
     ev.add_argument("--test", metavar="FILE.jsonl", help="held-out labelled file to score --model on")
     ev.add_argument("--model", metavar="DIR", help="model for --test (default: bundled)")

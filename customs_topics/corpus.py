@@ -49,7 +49,7 @@ def load_labelled(
         >>> load_labelled(src, format="jsonl")
         Traceback (most recent call last):
         ...
-        customs_topics.errors.DataError: <stream>:1: field 'labels': unknown theme 'spam' (the taxonomy has: illicit_trade, strategic_trade_control, facilitation, health_goods)
+        customs_topics.errors.DataError: <stream>:1: field 'labels': unknown theme 'spam' (the taxonomy has: ...)
     """
     taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
     known = set(taxonomy.ids)
@@ -59,14 +59,18 @@ def load_labelled(
             raise DataError(item.reason, source=item.source, line=item.line, field=item.field)
         name = _name(source)
         if item.labels is None:
-            raise DataError("missing (expected a list of theme ids, [] for none)", source=name, line=line, field="labels")
+            raise DataError(
+                "missing (expected a list of theme ids, [] for none)", source=name, line=line, field="labels"
+            )
         if not (item.title.strip() or item.body.strip()):
             raise DataError("empty article (expected a non-empty title or body)", source=name, line=line, field="body")
         for label in item.labels:
             if label not in known:
                 raise DataError(
                     f"unknown theme {label!r} (the taxonomy has: {', '.join(taxonomy.ids)})",
-                    source=name, line=line, field="labels",
+                    source=name,
+                    line=line,
+                    field="labels",
                 )
         out.append(_dedupe_labels(item))
     return out
@@ -102,7 +106,10 @@ def load_seed_digest(
             raise DataError(f"no gold labels for {article.title!r}", source=str(labels_path))
         out.append(
             Article(
-                article.id, article.title, article.body, tuple(gold[article.title]),
+                article.id,
+                article.title,
+                article.body,
+                tuple(gold[article.title]),
                 {"event": f"seed-digest:{article.id}", "source": "seeds/wco_news_digest.txt"},
             )
         )
@@ -120,9 +127,7 @@ def check_duplicate_ids(articles: Sequence[Article]) -> None:
     seen: dict[str, int] = {}
     for i, article in enumerate(articles):
         if article.id in seen:
-            raise DataError(
-                f"duplicate id {article.id!r} (records {seen[article.id] + 1} and {i + 1})", field="id"
-            )
+            raise DataError(f"duplicate id {article.id!r} (records {seen[article.id] + 1} and {i + 1})", field="id")
         seen[article.id] = i
 
 

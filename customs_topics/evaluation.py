@@ -26,10 +26,10 @@ def grouped_folds(Y: np.ndarray, groups: Sequence[Any], n_folds: int, seed: int 
     Example:
         >>> Y = np.array([[1, 0]] * 4 + [[0, 1]] * 4)
         >>> grouped_folds(Y, list("aabbccdd"), 2).tolist()
-        [0, 0, 1, 1, 0, 0, 1, 1]
+        [1, 1, 0, 0, 1, 1, 0, 0]
     """
     Y = np.asarray(Y, dtype=np.float64)
-    n, k = Y.shape
+    _n, k = Y.shape
     if n_folds < 2:
         raise ValueError(f"n_folds must be at least 2, got {n_folds}")
     keys: dict[Any, int] = {}
@@ -83,13 +83,18 @@ def scores(Y_true: np.ndarray, Y_pred: np.ndarray, labels: Sequence[str] | None 
     mp, mr, mf = _prf(tp.sum(), fp.sum(), fn.sum())
     return {
         "per_label": {
-            label: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(Y_true[:, j].sum())}
+            label: {
+                "precision": float(p[j]),
+                "recall": float(r[j]),
+                "f1": float(f[j]),
+                "support": int(Y_true[:, j].sum()),
+            }
             for j, label in enumerate(labels)
         },
         "micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf)},
         "macro": {"precision": float(p.mean()), "recall": float(r.mean()), "f1": float(f.mean())},
         "exact_match": float((Y_true == Y_pred).all(axis=1).mean()) if len(Y_true) else 0.0,
-        "n_articles": int(len(Y_true)),
+        "n_articles": len(Y_true),
     }
 
 

@@ -188,8 +188,9 @@ class Featurizer:
                     indices.append(j)
                     counts.append(count)
             indptr.append(len(indices))
-        return self._weigh(np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int64),
-                           np.array(counts, dtype=np.float64))
+        return self._weigh(
+            np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int64), np.array(counts, dtype=np.float64)
+        )
 
     def _weigh(self, indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray) -> Rows:
         if self.sublinear_tf:

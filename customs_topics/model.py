@@ -73,6 +73,10 @@ def as_docs(X: TextLike | Iterable[TextLike], max_chars: int = MAX_ARTICLE_CHARS
         X = [X]
     elif isinstance(X, (bytes, bytearray)):
         raise InputError("expected str or Article, got bytes (decode it first)", field="X")
+    elif isinstance(X, Mapping):
+        raise InputError(
+            "expected str, Article or an iterable of them, got a mapping (use Article.from_text)", field="X"
+        )
     elif X is None:
         raise InputError("expected str, Article or an iterable of them, got None", field="X")
     out: list[Article] = []
@@ -88,9 +92,13 @@ def as_docs(X: TextLike | Iterable[TextLike], max_chars: int = MAX_ARTICLE_CHARS
         else:
             raise InputError(f"expected str or Article, got {type(item).__name__}", field=f"X[{i}]")
         if len(article.title) + len(article.body) > max_chars:
-            log.warning("input %d is %d characters, truncated to %d", i, len(article.title) + len(article.body), max_chars)
+            log.warning(
+                "input %d is %d characters, truncated to %d", i, len(article.title) + len(article.body), max_chars
+            )
             title = article.title[:max_chars]
-            article = Article(article.id, title, article.body[: max(0, max_chars - len(title))], article.labels, article.meta)
+            article = Article(
+                article.id, title, article.body[: max(0, max_chars - len(title))], article.labels, article.meta
+            )
         out.append(article)
     return out
 
@@ -286,7 +294,14 @@ class TopicClassifier:
         coef = np.zeros((featurizer.n_features, Y.shape[1]), dtype=np.float32)
         intercept = np.zeros(Y.shape[1], dtype=np.float32)
         for j in range(Y.shape[1]):
-            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True, max_iter=1000)
+            lr = LogisticRegression(
+                C=self.C,
+                class_weight=self.class_weight,
+                solver="liblinear",
+                dual=True,
+                max_iter=1000,
+                random_state=self.random_state,
+            )
             lr.fit(Xs, Y[:, j])
             coef[:, j] = lr.coef_[0]
             intercept[j] = lr.intercept_[0]
@@ -342,7 +357,9 @@ class TopicClassifier:
             return np.full_like(t, float(thresholds))
         for label, value in thresholds.items():
             if label not in self.labels_:
-                raise InputError(f"unknown theme {label!r} (the model has: {', '.join(self.labels_)})", field="thresholds")
+                raise InputError(
+                    f"unknown theme {label!r} (the model has: {', '.join(self.labels_)})", field="thresholds"
+                )
             t[self.labels_.index(label)] = float(value)
         return t
 
@@ -357,13 +374,11 @@ class TopicClassifier:
         return self._labels_of(P, self._threshold_array(thresholds))
 
     def _labels_of(self, P: np.ndarray, t: np.ndarray) -> list[list[str]]:
-        hits = P >= t
+        hits = t <= P
         hits[P <= 0.0] = False
         return [[self.labels_[j] for j in np.flatnonzero(row)] for row in hits]
 
-    def tag(
-        self, X: TextLike | Iterable[TextLike], thresholds: Thresholds = None, explain: int = 0
-    ) -> list[Tag]:
+    def tag(self, X: TextLike | Iterable[TextLike], thresholds: Thresholds = None, explain: int = 0) -> list[Tag]:
         """Labels, per-theme scores and (with ``explain=k``) the top ``k``
         terms and the deciding sentence behind each assigned label.
 

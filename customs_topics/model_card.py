@@ -27,7 +27,11 @@ def render_card(doc: dict[str, Any]) -> str:
         f"- Library version: `{doc['library_version']}` (model format {doc['format_version']})",
         f"- Taxonomy: `{tax['name']}` v{tax['version']}, {len(tax['themes'])} themes",
         "- Model: TF-IDF word n-grams, one logistic regression per theme, "
-        + ("article and sentence scoring (a theme's score is the larger of the two), " if doc["params"].get("sentence_scoring") else "")
+        + (
+            "article and sentence scoring (a theme's score is the larger of the two), "
+            if doc["params"].get("sentence_scoring")
+            else ""
+        )
         + "per-theme thresholds tuned by grouped cross-validation on the training data.",
         "",
         "## Intended use",
@@ -59,7 +63,10 @@ def render_card(doc: dict[str, Any]) -> str:
         ]
         lines += [f"| `{label}` | {n} |" for label, n in data["per_label"].items()]
         if data.get("top_sources"):
-            lines += ["", "Most frequent sources: " + ", ".join(f"{s} ({n})" for s, n in data["top_sources"].items()) + "."]
+            lines += [
+                "",
+                "Most frequent sources: " + ", ".join(f"{s} ({n})" for s, n in data["top_sources"].items()) + ".",
+            ]
     cv = info.get("cv")
     if cv:
         lines += [
@@ -87,7 +94,7 @@ def render_card(doc: dict[str, Any]) -> str:
         "## Limits",
         "",
         "- A linear bag-of-words model: it sees words and word pairs, not meaning. Negation",
-        "  (\"no weapons were found\") and themes only implied, never named, are missed.",
+        '  ("no weapons were found") and themes only implied, never named, are missed.',
         "- Trained on a few hundred English summaries; rare kinds of story (e.g. radiological",
         "  detection, cultural property) have few examples and lower recall.",
         "- Scores are calibrated only roughly; compare them with the thresholds above, not 0.5.",

@@ -36,6 +36,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,10 @@ def _model_taxonomy(model: TopicClassifier) -> Taxonomy:
     if taxonomy is not None and all(label in taxonomy for label in model.labels_):
         return Taxonomy(
             tuple(taxonomy[label] for label in model.labels_),
-            taxonomy.name, taxonomy.version, taxonomy.description, taxonomy.decisions,
+            taxonomy.name,
+            taxonomy.version,
+            taxonomy.description,
+            taxonomy.decisions,
         )
     builtin = load_taxonomy()
     themes = tuple(
@@ -214,7 +218,7 @@ def load_model(path: str | os.PathLike[str] | None = None) -> TopicClassifier:
     try:
         with np.load(io.BytesIO(blobs["weights.npz"]), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in ("coef", "intercept", "idf")}
-    except (ValueError, KeyError, OSError, EOFError) as exc:
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelError(f"{root}/weights.npz: unreadable arrays ({exc})") from None
     try:
         terms = json.loads(blobs["terms.json"].decode("utf-8"))

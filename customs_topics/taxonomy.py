@@ -105,7 +105,8 @@ class Taxonomy:
             if not isinstance(theme_id, str) or not _ID.match(theme_id):
                 raise TaxonomyError(
                     f"expected a snake_case id (letters, digits, _), got {theme_id!r}",
-                    source=source, field=f"{where}.id",
+                    source=source,
+                    field=f"{where}.id",
                 )
             if theme_id in seen:
                 raise TaxonomyError(f"duplicate theme id {theme_id!r}", source=source, field=f"{where}.id")
@@ -147,7 +148,9 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TaxonomyError(f"invalid JSON ({exc.msg} at column {exc.colno})", source=str(path), line=exc.lineno) from None
+        raise TaxonomyError(
+            f"invalid JSON ({exc.msg} at column {exc.colno})", source=str(path), line=exc.lineno
+        ) from None
 
 
 def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:

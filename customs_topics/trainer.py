@@ -77,8 +77,10 @@ def cross_validate(
     one :func:`~customs_topics.evaluation.scores` report, with the
     out-of-fold label lists under ``"predictions"``.
     """
-    labels = list(estimator.themes) if estimator.themes is not None else sorted(
-        {label for a in articles for label in (a.labels or ())}
+    labels = (
+        list(estimator.themes)
+        if estimator.themes is not None
+        else sorted({label for a in articles for label in (a.labels or ())})
     )
     Y = label_matrix([a.labels or () for a in articles], labels)
     groups = _events(articles)

@@ -36,9 +36,18 @@ FOOD_TAXONOMY = {
     ],
 }
 FOOD_ITEMS = (
-    "contaminated poultry", "uninspected beef", "spoiled seafood", "mouldy grain", "pesticide-laden vegetables",
-    "untested dairy products", "salmonella-infected eggs", "unlabelled honey", "listeria-tainted cheese",
-    "aflatoxin-contaminated peanuts", "rotten fruit", "unapproved meat products",
+    "contaminated poultry",
+    "uninspected beef",
+    "spoiled seafood",
+    "mouldy grain",
+    "pesticide-laden vegetables",
+    "untested dairy products",
+    "salmonella-infected eggs",
+    "unlabelled honey",
+    "listeria-tainted cheese",
+    "aflatoxin-contaminated peanuts",
+    "rotten fruit",
+    "unapproved meat products",
 )
 FOOD_EXAMPLE = (
     "Food safety inspectors rejected a consignment of contaminated shrimp after laboratory tests "
@@ -117,14 +126,16 @@ def food_rows(corpus: Sequence[Article], per_key: int = 10) -> list[dict]:
     """Corpus articles plus clearly distinct synthetic food-safety articles."""
     rows = [a.to_dict() for a in balanced_subset(corpus[10:], per_key)]
     for i, item in enumerate(FOOD_ITEMS):
-        rows.append({
-            "id": f"food-{i}",
-            "title": f"Food safety inspectors reject {item}",
-            "body": f"Food safety inspectors and veterinary officers rejected a consignment of {item} "
-                    "after laboratory tests on food hygiene and sanitary and phytosanitary standards.",
-            "labels": ["food_safety"],
-            "event": f"food-{i}",
-        })
+        rows.append(
+            {
+                "id": f"food-{i}",
+                "title": f"Food safety inspectors reject {item}",
+                "body": f"Food safety inspectors and veterinary officers rejected a consignment of {item} "
+                "after laboratory tests on food hygiene and sanitary and phytosanitary standards.",
+                "labels": ["food_safety"],
+                "event": f"food-{i}",
+            }
+        )
     return rows
 
 

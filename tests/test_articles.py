@@ -463,7 +463,10 @@ def test_ids_stable_across_processes():
     for seed in ("0", "12345"):
         out = subprocess.run(
             [sys.executable, "-c", code, str(DIGEST)],
-            capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONHASHSEED=seed),
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ, PYTHONHASHSEED=seed),
         ).stdout.split()
         assert out == expected
 
@@ -486,7 +489,10 @@ _meta_key = st.text(min_size=1, max_size=8).filter(lambda k: k not in _RESERVED)
 _meta_value = st.none() | st.booleans() | st.integers() | _text | st.lists(st.integers(), max_size=3)
 _articles = st.builds(
     lambda title, body, id, labels, meta: Article.from_text(title, body, id=id, labels=labels, **meta),
-    _text, _text, st.none() | _text, st.none() | st.lists(_text, max_size=3),
+    _text,
+    _text,
+    st.none() | _text,
+    st.none() | st.lists(_text, max_size=3),
     st.dictionaries(_meta_key, _meta_value, max_size=3),
 )
 

@@ -27,7 +27,11 @@ GOOD = {"id": "g1", "title": "Customs seize cocaine", "body": "Officers seized 2
     ("bad", "field", "words"),
     [
         ({"id": "g2", "title": "T", "body": "B", "labels": ["spam"]}, "labels", ["spam", "illicit_trade"]),
-        ({"id": "g2", "title": "T", "body": "B", "labels": ["facilitation", "Facilitation"]}, "labels", ["Facilitation"]),
+        (
+            {"id": "g2", "title": "T", "body": "B", "labels": ["facilitation", "Facilitation"]},
+            "labels",
+            ["Facilitation"],
+        ),
         ({"id": "g2", "title": "T", "body": "B"}, "labels", ["missing"]),
         ({"id": "g2", "title": "  ", "body": "\n", "labels": []}, "body", ["empty"]),
         ({"id": "g1", "title": "T", "body": "B", "labels": []}, "id", ["duplicate", "g1"]),
@@ -56,8 +60,11 @@ def test_load_labelled_malformed_json_is_data_error(tmp_path):
 
 
 def test_load_labelled_accepts_good_records_and_empty_label_lists(tmp_path):
-    rows = [GOOD, {"title": "WCO elects Secretary General", "body": "", "labels": []},
-            {"title": "", "body": "Body only, AEO.", "labels": ["facilitation", "facilitation"], "event": "e1"}]
+    rows = [
+        GOOD,
+        {"title": "WCO elects Secretary General", "body": "", "labels": []},
+        {"title": "", "body": "Body only, AEO.", "labels": ["facilitation", "facilitation"], "event": "e1"},
+    ]
     articles = load_labelled(write_jsonl(tmp_path / "d.jsonl", rows))
     assert [a.labels for a in articles] == [("illicit_trade",), (), ("facilitation",)]
     assert articles[0].id == "g1"
@@ -66,8 +73,15 @@ def test_load_labelled_accepts_good_records_and_empty_label_lists(tmp_path):
 
 def test_load_labelled_from_stream_and_custom_taxonomy(tmp_path):
     tax_path = tmp_path / "tax.json"
-    tax_path.write_text(json.dumps({"extends": "customs-topics", "themes": [
-        {"id": "food_safety", "name": "Food safety", "definition": "SPS."}]}), "utf-8")
+    tax_path.write_text(
+        json.dumps(
+            {
+                "extends": "customs-topics",
+                "themes": [{"id": "food_safety", "name": "Food safety", "definition": "SPS."}],
+            }
+        ),
+        "utf-8",
+    )
     src = '{"title": "Rotten meat rejected", "body": "x", "labels": ["food_safety"]}\n'
     with pytest.raises(DataError, match="food_safety"):
         load_labelled(io.StringIO(src))
@@ -85,8 +99,8 @@ def test_bundled_corpus_is_seed_digest_plus_train_jsonl():
     raw = [json.loads(line) for line in TRAIN_JSONL.read_text("utf-8").splitlines() if line.strip()]
     assert len(rest) == len(raw) == 615
     assert [a.id for a in rest] == [r["id"] for r in raw]
-    assert all(a.meta["source_url"] == r["source_url"] for a, r in zip(rest, raw))
-    assert all(a.meta["event"] == r["event"] for a, r in zip(rest, raw))
+    assert all(a.meta["source_url"] == r["source_url"] for a, r in zip(rest, raw, strict=True))
+    assert all(a.meta["event"] == r["event"] for a, r in zip(rest, raw, strict=True))
     assert all(a.labels is not None and set(a.labels) <= set(BUILTIN_IDS) for a in articles)
     assert len({a.id for a in articles}) == 625
 

@@ -7,6 +7,8 @@ import re
 
 import pytest
 from conftest import BUILTIN_IDS, GUIDE, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from customs_topics import SourceError, Taxonomy, TaxonomyError, Theme, load_taxonomy
 from customs_topics.errors import InputError
@@ -201,3 +203,30 @@ def test_cli_taxonomy_bad_file_exits_2_with_one_line(tmp_path):
     err = res.stderr.decode()
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert str(path) in err and "themes[0].id" in err
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.sampled_from(["a", "illicit_trade", "x_1"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["id", "name", "definition", "includes", "excludes", "themes", "decisions", "extends"]),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json)
+def test_any_json_document_gives_a_taxonomy_or_taxonomy_error(tmp_path_factory, doc):
+    path = tmp_path_factory.mktemp("fuzz") / "t.json"
+    path.write_text(json.dumps(doc), "utf-8")
+    try:
+        tax = load_taxonomy(path)
+    except TaxonomyError as exc:
+        assert exc.source == str(path)
+        return
+    assert len(tax) >= 1 and len(set(tax.ids)) == len(tax.ids)
