@@ -1,20 +1,32 @@
-"""Features: text -> sparse TF-IDF rows over word n-grams.
+"""Features: text -> TF-IDF rows over words, word pairs and word affixes.
 
-The same :class:`Featurizer` is used for training and prediction. It needs
-only numpy at prediction time (no scipy, no scikit-learn import), which keeps
-start-up fast. Rows are returned as CSR arrays (:class:`Rows`).
+An article is cut into *units*: its title, then each sentence of its body.
+Each unit is lowercased and split into word tokens (``\\w+``). A unit's
+*terms* are its words and (``ngram_max=2``) its pairs of adjacent words; the
+article's terms are those of its units, the title's counted ``title_weight``
+times. Each term maps to features: itself and, for a word, its *affixes*
+(first 3, 4, 5 and 6 characters, ``P:`` prefix; last 3 and 4, ``X:`` prefix;
+only those shorter than the word), which let the model generalise to words it
+has not seen (``smugglers`` shares ``P:smugg`` with ``smuggling``).
 
-Tokens are lowercase runs of two or more word characters (``\\w``); features
-are word n-grams (unigrams and bigrams by default) counted in the title and
-the body separately (so no n-gram spans the two), the title counted
-``title_weight`` times, then sublinear TF (``1 + log tf``), IDF and L2
-normalisation per row.
+A row's value for feature ``f`` is ``sum(tf(term) * idf[f])`` over the
+row's terms that map to ``f``, with ``tf(c) = 1 + ln c`` (sublinear), and the
+row is divided by ``sqrt(sum((tf(term) * idf[f])**2))`` over the same
+(term, feature) pairs, i.e. its L2 norm when no two terms share a feature.
+This term-wise definition is what lets :class:`Scorer` score a batch without
+building feature rows: each known term's weighted sum ``sum(idf[f] * W[f])``
+is precomputed.
+
+Two implementations share this definition and are tested to agree:
+:meth:`Featurizer.transform` / :meth:`Featurizer.transform_units` (plain
+Python, readable, used for training and explanations) and :class:`Scorer`
+(vectorised numpy over a whole batch, used for prediction).
 
 Example:
     >>> f = Featurizer(min_df=1).fit([("Fake vaccines", "Customs seized fake vaccines.")])
     >>> rows = f.transform([("", "fake vaccines seized")])
-    >>> sorted(f.terms_[i] for i in rows.indices)
-    ['fake', 'fake vaccines', 'seized', 'vaccines']
+    >>> sorted(f.terms_[i] for i in rows.indices)[:6]
+    ['P:fak', 'P:sei', 'P:seiz', 'P:seize', 'P:vac', 'P:vacc']
 """
 
 from __future__ import annotations
@@ -24,68 +36,88 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
 
 Doc = tuple[str, str]  # (title, body)
 
-TOKEN = re.compile(r"\w\w+")
-# A sentence ends at . ! ? followed by space and an upper-case letter, digit or quote.
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]?\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])")
+TOKEN = re.compile(r"\w+")
+# A sentence ends at . ! ? ; followed by white space and an upper-case letter, digit, quote or bracket.
+SENTENCE_END = re.compile(r"[.!?;]\s+(?=[A-Z0-9\"'(])")
+# Markers of the batch scorer: article start, unit start, body start. Removed from user text first.
+_DOC, _UNIT, _BODY = "\x01", "\x02", "\x03"
+_CLEAN = str.maketrans({_DOC: " ", _UNIT: " ", _BODY: " "})
+PREFIXES = (3, 4, 5, 6)
+SUFFIXES = (3, 4)
+# Byte-level word splitting of UTF-8 text: lowercase ASCII letters, keep ASCII word characters, the
+# markers and every non-ASCII byte, turn the rest into spaces. Pieces with non-ASCII bytes are then
+# re-split with TOKEN, so the result equals TOKEN.findall(text.lower()).
+_BYTE_WORDS = bytes(
+    c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122 or c in (95, 1, 2, 3) or c >= 128) else 32
+    for c in range(256)
+)
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase word tokens of two or more characters.
+    """Lowercase word tokens.
 
     Example:
         >>> tokenize("WCO's STCE-Programme, 2024!")
-        ['wco', 'stce', 'programme', '2024']
+        ['wco', 's', 'stce', 'programme', '2024']
     """
     return TOKEN.findall(text.lower())
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split a paragraph into sentences (a light rule, no abbreviation list).
+def _clean(text: str) -> str:
+    return text.translate(_CLEAN) if (_DOC in text or _UNIT in text or _BODY in text) else text
+
+
+def _mark_units(text: str) -> str:
+    """``text`` with each sentence end (its punctuation and the white space
+    after it) and each line break replaced by the unit marker."""
+    return SENTENCE_END.sub(f" {_UNIT} ", text).replace("\n", f" {_UNIT} ")
+
+
+def split_units(title: str, body: str) -> tuple[list[str], list[str]]:
+    """The units of an article: the sentences of its title and of its body.
+
+    A sentence ends at ``. ! ? ;`` followed by white space and a capital,
+    digit, quote or bracket, or at a line break; the end punctuation is
+    dropped (it is never part of a word). Each part has at least one unit,
+    possibly empty.
 
     Example:
-        >>> split_sentences("Officers seized 5 kg. They found two pistols! Done")
-        ['Officers seized 5 kg.', 'They found two pistols!', 'Done']
+        >>> t, b = split_units("Seizure", "Officers seized 5 kg. They found two pistols!")
+        >>> [u.strip() for u in t + b]
+        ['Seizure', 'Officers seized 5 kg', 'They found two pistols!']
     """
-    out: list[str] = []
-    for paragraph in text.split("\n"):
-        out.extend(s.strip() for s in SENTENCE_END.split(paragraph) if s.strip())
-    return out
+    return _mark_units(_clean(title)).split(_UNIT), _mark_units(_clean(body)).split(_UNIT)
 
 
-def sentence_units(title: str, body: str) -> list[str]:
-    """The units scored one by one: the title (if any), then each body sentence."""
-    return ([title] if title.strip() else []) + split_sentences(body)
+def units(title: str, body: str) -> list[str]:
+    """All units of an article, title first, in scoring order."""
+    t, b = split_units(title, body)
+    return t + b
 
 
-def _ngrams(tokens: list[str], n_max: int) -> list[str]:
-    grams = list(tokens)
-    for n in range(2, n_max + 1):
-        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-    return grams
-
-
-def segment_sum(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    """Sum ``values`` (n, ...) over the row segments ``indptr``; empty segments give 0.
-
-    Each segment is summed on its own, so a row's result does not depend on
-    the other rows of the batch.
+def affixes(word: str) -> list[str]:
+    """The affix features of a word.
 
     Example:
-        >>> segment_sum(np.array([1.0, 2.0, 3.0]), np.array([0, 2, 2, 3])).tolist()
-        [3.0, 0.0, 3.0]
+        >>> affixes("smuggling")
+        ['P:smu', 'P:smug', 'P:smugg', 'P:smuggl', 'X:ing', 'X:ling']
     """
-    out = np.zeros((len(indptr) - 1,) + values.shape[1:], dtype=np.float64)
-    starts = indptr[:-1]
-    nonempty = starts < indptr[1:]
-    if values.shape[0]:
-        out[nonempty] = np.add.reduceat(values, starts[nonempty], axis=0)
-    return out
+    n = len(word)
+    return [f"P:{word[:k]}" for k in PREFIXES if n > k] + [f"X:{word[-k:]}" for k in SUFFIXES if n > k + 1]
+
+
+def _unit_terms(tokens: list[str], ngram_max: int) -> list[str]:
+    terms = list(tokens)
+    if ngram_max >= 2:
+        terms += [f"{a} {b}" for a, b in pairwise(tokens)]
+    return terms
 
 
 @dataclass(frozen=True)
@@ -112,12 +144,27 @@ class Rows:
         return csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_rows, self.n_features))
 
 
+def segment_sum(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sum ``values`` (n, ...) over the row segments ``indptr``; empty segments give 0.
+
+    Example:
+        >>> segment_sum(np.array([1.0, 2.0, 3.0]), np.array([0, 2, 2, 3])).tolist()
+        [3.0, 0.0, 3.0]
+    """
+    out = np.zeros((len(indptr) - 1, *values.shape[1:]), dtype=np.float64)
+    starts = indptr[:-1]
+    nonempty = starts < indptr[1:]
+    if values.shape[0]:
+        out[nonempty] = np.add.reduceat(values, starts[nonempty], axis=0)
+    return out
+
+
 class Featurizer:
-    """Word n-gram TF-IDF featurizer; see the module docstring.
+    """Word, word-pair and affix TF-IDF featurizer; see the module docstring.
 
     Parameters are stored as given; fitted attributes end in ``_``:
-    ``terms_`` (list of feature strings), ``vocabulary_`` (term -> column)
-    and ``idf_`` (array).
+    ``terms_`` (feature strings), ``vocabulary_`` (feature -> column) and
+    ``idf_``.
     """
 
     def __init__(
@@ -126,12 +173,14 @@ class Featurizer:
         ngram_max: int = 2,
         min_df: int = 2,
         sublinear_tf: bool = True,
-        title_weight: int = 2,
+        title_weight: int = 1,
+        use_affixes: bool = True,
     ) -> None:
         self.ngram_max = ngram_max
         self.min_df = min_df
         self.sublinear_tf = sublinear_tf
         self.title_weight = title_weight
+        self.use_affixes = use_affixes
 
     def params(self) -> dict[str, Any]:
         return {
@@ -139,78 +188,300 @@ class Featurizer:
             "min_df": self.min_df,
             "sublinear_tf": self.sublinear_tf,
             "title_weight": self.title_weight,
+            "use_affixes": self.use_affixes,
         }
 
-    def _counts(self, doc: Doc) -> Counter[str]:
-        title, body = doc
-        counts = Counter(_ngrams(tokenize(body), self.ngram_max))
-        if title and self.title_weight:
-            for gram in _ngrams(tokenize(title), self.ngram_max):
-                counts[gram] += self.title_weight
-        return counts
+    def _check(self) -> None:
+        if self.ngram_max not in (1, 2):
+            raise ValueError(f"ngram_max must be 1 or 2, got {self.ngram_max!r}")
+        if not isinstance(self.title_weight, int) or self.title_weight < 0:
+            raise ValueError(f"title_weight must be a non-negative integer, got {self.title_weight!r}")
+
+    # ---------------------------------------------------------------- reference
+    def unit_term_counts(self, title: str, body: str) -> tuple[list[Counter[str]], list[Counter[str]]]:
+        """Term counts of each unit of the title and of the body."""
+        t, b = split_units(title, body)
+        return (
+            [Counter(_unit_terms(tokenize(u), self.ngram_max)) for u in t],
+            [Counter(_unit_terms(tokenize(u), self.ngram_max)) for u in b],
+        )
+
+    def doc_term_counts(self, title: str, body: str) -> Counter[str]:
+        """Term counts of a whole article (title counted ``title_weight`` times)."""
+        title_units, body_units = self.unit_term_counts(title, body)
+        total: Counter[str] = Counter()
+        for counts in title_units:
+            for term, c in counts.items():
+                total[term] += c * self.title_weight
+        for counts in body_units:
+            total.update(counts)
+        return +total
+
+    def _term_features(self, term: str) -> list[str]:
+        if self.use_affixes and " " not in term:
+            return [term, *affixes(term)]
+        return [term]
 
     def fit(self, docs: Sequence[Doc]) -> Featurizer:
-        """Learn the vocabulary (terms in at least ``min_df`` documents) and IDF."""
+        """Learn the vocabulary (features of at least ``min_df`` articles) and IDF."""
+        self._check()
         df: Counter[str] = Counter()
-        for doc in docs:
-            df.update(self._counts(doc).keys())
+        for title, body in docs:
+            feats: set[str] = set()
+            for term in self.doc_term_counts(title, body):
+                feats.update(self._term_features(term))
+            df.update(feats)
         terms = sorted(t for t, c in df.items() if c >= self.min_df)
         n = len(docs)
-        self.terms_ = terms
-        self.vocabulary_ = {t: i for i, t in enumerate(terms)}
-        self.idf_ = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in terms], dtype=np.float64)
+        idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in terms], dtype=np.float64)
+        return self._set_state(terms, idf)
+
+    def _set_state(self, terms: list[str], idf: np.ndarray) -> Featurizer:
+        self.terms_ = list(terms)
+        self.vocabulary_ = {t: i for i, t in enumerate(self.terms_)}
+        self.idf_ = np.asarray(idf, dtype=np.float64)
         return self
 
     @classmethod
     def from_state(cls, params: dict[str, Any], terms: list[str], idf: np.ndarray) -> Featurizer:
         """Rebuild a fitted featurizer from saved parameters, terms and IDF."""
         self = cls(**params)
-        self.terms_ = list(terms)
-        self.vocabulary_ = {t: i for i, t in enumerate(self.terms_)}
-        self.idf_ = np.asarray(idf, dtype=np.float64)
-        return self
+        self._check()
+        return self._set_state(terms, idf)
 
     @property
     def n_features(self) -> int:
         return len(self.terms_)
 
-    def transform(self, docs: Sequence[Doc]) -> Rows:
-        """TF-IDF rows, one per document, L2-normalised (empty text: empty row)."""
-        vocab = self.vocabulary_
-        indptr = [0]
-        indices: list[int] = []
-        counts: list[float] = []
-        for doc in docs:
-            c = self._counts(doc)
-            for term, count in c.items():
-                j = vocab.get(term)
-                if j is not None:
-                    indices.append(j)
-                    counts.append(count)
+    def _tf(self, c: float) -> float:
+        return 1.0 + math.log(c) if self.sublinear_tf else float(c)
+
+    def _rows(self, counts_list: Sequence[Counter[str]]) -> Rows:
+        vocab, idf = self.vocabulary_, self.idf_
+        indptr, indices, data = [0], [], []
+        for counts in counts_list:
+            values: dict[int, float] = {}
+            square = 0.0
+            for term, c in counts.items():
+                tf = self._tf(c)
+                for feat in self._term_features(term):
+                    j = vocab.get(feat)
+                    if j is not None:
+                        v = tf * idf[j]
+                        values[j] = values.get(j, 0.0) + v
+                        square += v * v
+            scale = 1.0 / math.sqrt(square) if square > 0 else 0.0
+            indices.extend(values)
+            data.extend(v * scale for v in values.values())
             indptr.append(len(indices))
-        return self._weigh(
-            np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int64), np.array(counts, dtype=np.float64)
+        return Rows(
+            np.array(indptr, dtype=np.int64),
+            np.array(indices, dtype=np.int64),
+            np.array(data, dtype=np.float64),
+            self.n_features,
         )
 
-    def _weigh(self, indptr: np.ndarray, indices: np.ndarray, tf: np.ndarray) -> Rows:
-        if self.sublinear_tf:
-            tf = 1.0 + np.log(tf) if tf.size else tf
-        values = tf * self.idf_[indices]
-        norms = np.sqrt(segment_sum(values * values, indptr))
-        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        scale = np.repeat(scale, np.diff(indptr))
-        return Rows(indptr, indices, values * scale, self.n_features)
+    def term_contributions(self, title: str, body: str, w: np.ndarray) -> dict[str, float]:
+        """Each word and word pair's share of ``row @ w`` for one article (sums to the score)."""
+        vocab, idf = self.vocabulary_, self.idf_
+        raw: dict[str, float] = {}
+        square = 0.0
+        for term, c in self.doc_term_counts(title, body).items():
+            tf = self._tf(c)
+            total = 0.0
+            for feat in self._term_features(term):
+                j = vocab.get(feat)
+                if j is not None:
+                    total += tf * idf[j] * w[j]
+                    square += (tf * idf[j]) ** 2
+            raw[term] = total
+        scale = 1.0 / math.sqrt(square) if square > 0 else 0.0
+        return {term: v * scale for term, v in raw.items()}
+
+    def transform(self, docs: Sequence[Doc]) -> Rows:
+        """Article rows (reference implementation; empty text gives an empty row)."""
+        return self._rows([self.doc_term_counts(t, b) for t, b in docs])
 
     def transform_units(self, docs: Sequence[Doc]) -> tuple[Rows, np.ndarray]:
-        """Rows for each sentence of each document; ``owner[i]`` is the document of row ``i``.
-
-        The title counts as a sentence of its own. Every document has at
-        least one row (an empty one for empty text).
-        """
-        units: list[Doc] = []
+        """Unit rows of every article; ``owner[i]`` is the article of row ``i``."""
+        counts: list[Counter[str]] = []
         owner: list[int] = []
         for i, (title, body) in enumerate(docs):
-            for sentence in sentence_units(title, body) or [""]:
-                units.append(("", sentence))
+            title_units, body_units = self.unit_term_counts(title, body)
+            for c in title_units + body_units:
+                counts.append(c)
                 owner.append(i)
-        return self.transform(units), np.array(owner, dtype=np.int64)
+        return self._rows(counts), np.array(owner, dtype=np.int64)
+
+    def scorer(self, W: np.ndarray) -> Scorer:
+        """A fast batch scorer for weights ``W`` (n_features, k)."""
+        return Scorer(self, W)
+
+
+class Scorer:
+    """Vectorised ``rows @ W`` for whole batches, for article and unit rows at once.
+
+    For every known word and word pair it precomputes ``V[term] = sum(idf[f] *
+    W[f])`` and ``N[term] = sum(idf[f]**2)`` over the term's features; a
+    batch is then one pass to mark units, one to split words, one dictionary
+    lookup per word, two sorts and a few ``bincount`` calls. Unknown words
+    still count through their affixes, computed once per distinct word per
+    batch. Words are split with ``bytes.translate`` on UTF-8 (the same
+    tokens as ``\\w+``); only pieces with non-ASCII bytes go through the
+    regular expression.
+    """
+
+    def __init__(self, featurizer: Featurizer, W: np.ndarray) -> None:
+        self.f = featurizer
+        W = np.asarray(W, dtype=np.float64)
+        self.k = W.shape[1]
+        vocab, idf = featurizer.vocabulary_, featurizer.idf_
+        self._IW = idf[:, None] * W
+        self._I2 = idf * idf
+        words = [t for t in featurizer.terms_ if " " not in t and not t.startswith(("P:", "X:"))]
+        self.n_words = len(words)
+        self.word_id: dict[str, int] = {w: i for i, w in enumerate(words)}
+        marks = {_DOC: -2, _UNIT: -3, _BODY: -4}
+        self.word_id.update(marks)
+        self.byte_id: dict[bytes, int] = {w.encode("utf-8", "surrogatepass"): i for w, i in self.word_id.items()}
+        V_words, N_words = self._term_vectors(words)
+        pairs, pair_feats = [], []
+        if featurizer.ngram_max >= 2:
+            for term, j in vocab.items():
+                a, sep, b = term.partition(" ")
+                if sep and a in self.word_id and b in self.word_id:
+                    pairs.append(self.word_id[a] * self.n_words + self.word_id[b])
+                    pair_feats.append(j)
+        order = np.argsort(np.array(pairs, dtype=np.int64), kind="stable")
+        self.pair_keys = np.array(pairs, dtype=np.int64)[order]
+        pair_feats_arr = np.array(pair_feats, dtype=np.int64)[order]
+        # Term table: known words, then known pairs; unknown words are appended per batch.
+        self.VT = np.ascontiguousarray(np.vstack([V_words, self._IW[pair_feats_arr].reshape(-1, self.k)]).T)
+        self.N = np.concatenate([N_words, self._I2[pair_feats_arr]])
+
+    def _term_vectors(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        vocab = self.f.vocabulary_
+        V = np.zeros((len(words), self.k))
+        N = np.zeros(len(words))
+        for i, w in enumerate(words):
+            for feat in self.f._term_features(w):
+                j = vocab.get(feat)
+                if j is not None:
+                    V[i] += self._IW[j]
+                    N[i] += self._I2[j]
+        return V, N
+
+    def _tokens(self, docs: Sequence[Doc]) -> tuple[list[bytes], np.ndarray]:
+        """Word tokens (UTF-8 bytes) and markers of a batch, with their term ids (-1: unknown)."""
+        text = "".join(
+            f"{_DOC} {_mark_units(_clean(title))} {_BODY} {_mark_units(_clean(body))} " for title, body in docs
+        )
+        raw = text.encode("utf-8", "surrogatepass")
+        tokens = raw.translate(_BYTE_WORDS).split()
+        get = self.byte_id.get
+        ids = np.fromiter(map(get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+        if not raw.isascii():
+            # Non-ASCII pieces may hold several words (or none): split them again with the regex.
+            odd = [p for p in np.flatnonzero(ids == -1).tolist() if not tokens[p].isascii()]
+            if odd:
+                out: list[bytes] = []
+                id_parts: list[np.ndarray] = []
+                prev = 0
+                for p in odd:
+                    piece = [
+                        w.encode("utf-8", "surrogatepass") for w in tokenize(tokens[p].decode("utf-8", "surrogatepass"))
+                    ]
+                    out.extend(tokens[prev:p])
+                    out.extend(piece)
+                    id_parts += [ids[prev:p], np.array([get(w, -1) for w in piece], dtype=np.int64)]
+                    prev = p + 1
+                out.extend(tokens[prev:])
+                id_parts.append(ids[prev:])
+                tokens, ids = out, np.concatenate(id_parts)
+        return tokens, ids
+
+    def score(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(doc_scores, unit_scores, unit_owner, doc_empty, unit_empty)`` of ``X @ W`` (no bias).
+
+        A row is empty when none of its words and pairs has a known feature.
+        """
+        f = self.f
+        tokens, ids = self._tokens(docs)
+        is_mark = ids <= -2
+        mark_kind = ids[is_mark]
+        n_units = int(is_mark.sum())
+        unit_of = np.cumsum(is_mark) - 1
+        unit_owner = np.cumsum(mark_kind == -2) - 1
+        # A unit belongs to the title when the last part marker before it is an article start.
+        part = np.flatnonzero(mark_kind != -3)
+        last_part = np.maximum.accumulate(np.where(mark_kind != -3, np.arange(n_units), 0)) if n_units else part
+        unit_is_title = mark_kind[last_part] == -2 if n_units else np.zeros(0, dtype=bool)
+        VT, N = self.VT, self.N
+        n_known = len(N)
+        unknown = np.flatnonzero(ids == -1)
+        if unknown.size:
+            local: dict[bytes, int] = {}
+            for p in unknown.tolist():
+                ids[p] = local.setdefault(tokens[p], n_known + len(local))
+            if f.use_affixes:
+                words = [w.decode("utf-8", "surrogatepass") for w in local]
+                Vu, Nu = self._term_vectors(words)
+                VT, N = np.hstack([VT, Vu.T]), np.concatenate([N, Nu])
+            else:
+                VT, N = np.hstack([VT, np.zeros((self.k, len(local)))]), np.concatenate([N, np.zeros(len(local))])
+        word_pos = np.flatnonzero(~is_mark)
+        term = ids[word_pos]
+        unit = unit_of[word_pos]
+        if f.ngram_max >= 2 and word_pos.size > 1 and self.pair_keys.size:
+            a = word_pos[:-1]
+            ok = (word_pos[1:] == a + 1) & (ids[a] < self.n_words) & (ids[a + 1] < self.n_words)
+            a = a[ok]
+            keys = ids[a] * self.n_words + ids[a + 1]
+            where = np.minimum(np.searchsorted(self.pair_keys, keys), self.pair_keys.size - 1)
+            hit = self.pair_keys[where] == keys
+            term = np.concatenate([term, self.n_words + where[hit]])
+            unit = np.concatenate([unit, unit_of[a[hit]]])
+        n_terms = len(N)
+        # Count each (unit, term) with one sort; units are in article order.
+        u_unit, u_term, counts = _count_pairs(unit, term, n_terms)
+        unit_scores, unit_sq = self._accumulate(u_unit, u_term, counts, n_units, VT, N)
+        # Article rows: the same counts summed per (article, term), title units weighted.
+        if f.title_weight != 1:
+            counts = counts * np.where(unit_is_title[u_unit], f.title_weight, 1)
+        d_doc, d_term, d_counts = _count_pairs(unit_owner[u_unit], u_term, n_terms, counts)
+        keep = d_counts > 0
+        doc_scores, doc_sq = self._accumulate(d_doc[keep], d_term[keep], d_counts[keep], len(docs), VT, N)
+        return doc_scores, unit_scores, unit_owner, doc_sq == 0, unit_sq == 0
+
+    def _accumulate(
+        self, row: np.ndarray, term: np.ndarray, counts: np.ndarray, n_rows: int, VT: np.ndarray, N: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        tf = 1.0 + np.log(counts) if self.f.sublinear_tf else counts
+        sq = np.bincount(row, weights=tf * tf * N[term], minlength=n_rows)
+        norm = np.sqrt(sq)
+        scale = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)
+        out = np.empty((n_rows, self.k))
+        for j in range(self.k):
+            out[:, j] = np.bincount(row, weights=VT[j][term] * tf, minlength=n_rows) * scale
+        return out, sq
+
+
+def _count_pairs(
+    row: np.ndarray, term: np.ndarray, n_terms: int, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (row, term) pairs, sorted, with their counts (or summed weights)."""
+    key = row * n_terms + term
+    if weights is None:
+        key = np.sort(key)
+    else:
+        order = np.argsort(key, kind="stable")
+        key, weights = key[order], weights[order]
+    if key.size == 0:
+        return key, key, np.zeros(0)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    if weights is None:
+        counts = np.diff(np.r_[starts, key.size]).astype(np.float64)
+    else:
+        counts = np.add.reduceat(weights, starts)
+    r, t = np.divmod(key[starts], n_terms)
+    return r, t, counts

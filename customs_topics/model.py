@@ -1,9 +1,9 @@
 """The multi-label theme classifier: features -> scores -> labels.
 
 :class:`TopicClassifier` is a linear model, one logistic regression per theme
-over the TF-IDF features of :mod:`customs_topics.features`. A theme's score is
-the larger of the whole article's score and its best sentence's score
-(``sentence_scoring=True``), so a theme carried by a single clause is not
+over the TF-IDF features of :mod:`customs_topics.features`. A theme's score
+blends the whole article's score with its best sentence's score
+(``sentence_weight=0.5``), so a theme carried by a single clause is not
 diluted by a long article about something else. Each theme has its own
 decision threshold, tuned by grouped cross-validation on the training data.
 
@@ -29,7 +29,7 @@ import numpy as np
 from .articles import MAX_ARTICLE_CHARS, Article
 from .errors import DataError, InputError
 from .evaluation import best_thresholds, grouped_folds
-from .features import Doc, Featurizer, Rows, sentence_units
+from .features import Doc, Featurizer, Scorer, units
 
 log = logging.getLogger("customs_topics")
 
@@ -103,30 +103,31 @@ def as_docs(X: TextLike | Iterable[TextLike], max_chars: int = MAX_ARTICLE_CHARS
     return out
 
 
-@dataclass
-class _Scored:
-    """Scores of a batch: ``scores`` (n, L) and, with sentence scoring, the
-    sentence rows ``units``, their scores ``unit_scores``, the first unit of
-    each document ``starts`` and where a sentence beat the document ``better``."""
+def combined_scores(
+    scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Article scores blended with best-sentence scores; ``-inf`` for articles with no known term.
 
-    scores: np.ndarray
-    rows: Rows
-    units: Rows | None = None
-    unit_scores: np.ndarray | None = None
-    starts: np.ndarray | None = None
-    better: np.ndarray | None = None
-
-    def best_unit(self, i: int, j: int) -> int:
-        """Index (in ``units``) of document i's best sentence for label j, or -1."""
-        if self.better is None or not self.better[i, j]:
-            return -1
-        assert self.starts is not None and self.unit_scores is not None
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.unit_scores)
-        return int(self.starts[i] + np.argmax(self.unit_scores[self.starts[i] : end, j]))
+    Returns ``(scores (n, L), unit_scores (n_units, L), unit_owner)``.
+    """
+    doc, unit, owner, doc_empty, unit_empty = scorer.score(docs)
+    S = doc + intercept
+    U = np.where(unit_empty[:, None], -np.inf, unit + intercept)
+    if sentence_weight and len(docs):
+        best = np.full_like(S, -np.inf)
+        np.maximum.at(best, owner, U)
+        has = np.isfinite(best)
+        S = np.where(has, (1 - sentence_weight) * S + sentence_weight * np.where(has, best, 0.0), S)
+    S[doc_empty] = -np.inf
+    return S, U, owner
 
 
-def _units_of(article: Article) -> list[str]:
-    return sentence_units(article.title, article.body)
+def _chunk_scores(scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc]) -> np.ndarray:
+    return combined_scores(scorer, intercept, sentence_weight, docs)[0]
+
+
+#: Articles scored per vectorised pass (bounds memory; larger batches are split).
+CHUNK = 2000
 
 
 def _pairs(articles: Sequence[Article]) -> list[Doc]:
@@ -145,14 +146,18 @@ class TopicClassifier:
         Inverse L2 regularisation strength of each logistic regression.
     class_weight : "balanced" or None
         Re-weight positives and negatives of each theme.
-    ngram_max, min_df, sublinear_tf, title_weight
+    ngram_max, min_df, sublinear_tf, title_weight, use_affixes
         Featurizer settings (see :class:`~customs_topics.features.Featurizer`).
-    sentence_scoring : bool
-        Score each sentence too and take the larger score.
+    sentence_weight : float
+        Weight of the best sentence's score in a theme's score (the rest is
+        the whole article's); 0 scores whole articles only.
     threshold_folds : int
         Grouped folds used to tune each theme's threshold (0 or 1: use 0.5).
     random_state : int
         Seed of the fold assignment.
+    n_jobs : int, optional
+        Processes used to score batches larger than ``CHUNK`` articles
+        (joblib; ``-1`` for all cores). Results do not depend on it.
 
     Fitted attributes: ``labels_``, ``featurizer_``, ``coef_`` (n_features,
     n_labels), ``intercept_``, ``thresholds_``.
@@ -169,15 +174,17 @@ class TopicClassifier:
         self,
         themes: Sequence[str] | None = None,
         *,
-        C: float = 10.0,
+        C: float = 30.0,
         class_weight: str | None = "balanced",
         ngram_max: int = 2,
         min_df: int = 2,
         sublinear_tf: bool = True,
-        title_weight: int = 2,
-        sentence_scoring: bool = True,
+        title_weight: int = 1,
+        use_affixes: bool = True,
+        sentence_weight: float = 0.5,
         threshold_folds: int = 4,
         random_state: int = 0,
+        n_jobs: int | None = None,
     ) -> None:
         self.themes = themes
         self.C = C
@@ -186,9 +193,11 @@ class TopicClassifier:
         self.min_df = min_df
         self.sublinear_tf = sublinear_tf
         self.title_weight = title_weight
-        self.sentence_scoring = sentence_scoring
+        self.use_affixes = use_affixes
+        self.sentence_weight = sentence_weight
         self.threshold_folds = threshold_folds
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ params
     @classmethod
@@ -217,7 +226,11 @@ class TopicClassifier:
     # --------------------------------------------------------------------- fit
     def _featurizer(self) -> Featurizer:
         return Featurizer(
-            ngram_max=self.ngram_max, min_df=self.min_df, sublinear_tf=self.sublinear_tf, title_weight=self.title_weight
+            ngram_max=self.ngram_max,
+            min_df=self.min_df,
+            sublinear_tf=self.sublinear_tf,
+            title_weight=self.title_weight,
+            use_affixes=self.use_affixes,
         )
 
     def fit(
@@ -251,6 +264,7 @@ class TopicClassifier:
             P = self._out_of_fold(docs, Y, groups)
             thresholds = best_thresholds(Y, P)
         self.featurizer_, self.coef_, self.intercept_ = self._fit_linear(docs, Y)
+        self._scorer = None
         self.labels_ = list(label_names)
         self.thresholds_ = thresholds
         return self
@@ -315,7 +329,7 @@ class TopicClassifier:
             train_docs = [d for d, t in zip(docs, test) if not t]
             test_docs = [d for d, t in zip(docs, test) if t]
             featurizer, coef, intercept = self._fit_linear(train_docs, Y[~test])
-            P[test] = _sigmoid(self._raw_scores(featurizer, coef, intercept, test_docs).scores)
+            P[test] = _sigmoid(self._scores(featurizer.scorer(coef), intercept, test_docs)[0])
         return P
 
     # ----------------------------------------------------------------- predict
@@ -323,27 +337,36 @@ class TopicClassifier:
         if not hasattr(self, "coef_"):
             raise AttributeError("this TopicClassifier is not fitted yet: call fit() or load_model()")
 
-    def _raw_scores(
-        self, featurizer: Featurizer, coef: np.ndarray, intercept: np.ndarray, docs: Sequence[Doc]
-    ) -> _Scored:
-        """Decision scores (n, L) and what produced them."""
-        rows = featurizer.transform(docs)
-        S = rows.dot(coef) + intercept
-        scored = _Scored(S, rows)
-        if self.sentence_scoring and len(docs):
-            units, owner = featurizer.transform_units(docs)
-            U = units.dot(coef) + intercept
-            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-            sent_max = np.maximum.reduceat(U, starts, axis=0)
-            better = sent_max > S
-            scored = _Scored(np.where(better, sent_max, S), rows, units, U, starts, better)
-        scored.scores[np.diff(rows.indptr) == 0] = -np.inf
-        return scored
+    def _scores(
+        self, scorer: Scorer, intercept: np.ndarray, docs: Sequence[Doc]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Decision scores (n, L), plus unit scores and the owner article of each unit."""
+        return combined_scores(scorer, intercept, float(self.sentence_weight), docs)
+
+    def _get_scorer(self) -> Scorer:
+        scorer = getattr(self, "_scorer", None)
+        if scorer is None:
+            scorer = self._scorer = self.featurizer_.scorer(self.coef_)
+        return scorer
 
     def decision_function(self, X: TextLike | Iterable[TextLike]) -> np.ndarray:
         """Raw linear scores (n_inputs, n_labels); ``-inf`` for text with no known term."""
         self._check_fitted()
-        return self._raw_scores(self.featurizer_, self.coef_, self.intercept_, _pairs(as_docs(X))).scores
+        docs = _pairs(as_docs(X))
+        scorer = self._get_scorer()
+        weight = float(self.sentence_weight)
+        if len(docs) <= CHUNK:
+            return _chunk_scores(scorer, self.intercept_, weight, docs)
+        chunks = [docs[i : i + CHUNK] for i in range(0, len(docs), CHUNK)]
+        if (self.n_jobs or 1) == 1:
+            parts = [_chunk_scores(scorer, self.intercept_, weight, c) for c in chunks]
+        else:
+            from joblib import Parallel, delayed
+
+            parts = Parallel(n_jobs=self.n_jobs)(
+                delayed(_chunk_scores)(scorer, self.intercept_, weight, c) for c in chunks
+            )
+        return np.vstack(parts)
 
     def predict_proba(self, X: TextLike | Iterable[TextLike]) -> np.ndarray:
         """Scores in 0..1, shape (n_inputs, n_labels), columns aligned with :attr:`labels`."""
@@ -391,25 +414,25 @@ class TopicClassifier:
         self._check_fitted()
         articles = as_docs(X)
         docs = _pairs(articles)
-        scored = self._raw_scores(self.featurizer_, self.coef_, self.intercept_, docs)
-        P = _sigmoid(scored.scores)
+        S, U, owner = self._scores(self._get_scorer(), self.intercept_, docs)
+        P = _sigmoid(S)
         label_lists = self._labels_of(P, self._threshold_array(thresholds))
+        starts = np.searchsorted(owner, np.arange(len(docs) + 1))
         out = []
         for i, (article, labels) in enumerate(zip(articles, label_lists)):
             explanation = None
-            if explain:
+            if explain and labels:
                 explanation = {}
                 for label in labels:
                     j = self.labels_.index(label)
-                    b = scored.best_unit(i, j)
-                    if b >= 0 and scored.units is not None and scored.starts is not None:
-                        sentences = _units_of(article)
-                        explanation[label] = {
-                            "terms": self._top_terms(scored.units, b, j, explain),
-                            "sentence": sentences[b - int(scored.starts[i])],
-                        }
-                    else:
-                        explanation[label] = {"terms": self._top_terms(scored.rows, i, j, explain), "sentence": None}
+                    sentence = None
+                    if self.sentence_weight and starts[i] < starts[i + 1]:
+                        b = int(np.argmax(U[starts[i] : starts[i + 1], j]))
+                        if np.isfinite(U[starts[i] + b, j]):
+                            sentence = units(article.title, article.body)[b].strip()
+                    explanation[label] = {"terms": self._top_terms(docs[i], j, explain), "sentence": sentence}
+            elif explain:
+                explanation = {}
             out.append(
                 Tag(
                     id=article.id,
@@ -421,12 +444,11 @@ class TopicClassifier:
             )
         return out
 
-    def _top_terms(self, rows: Rows, r: int, j: int, k: int) -> list[list[Any]]:
-        lo, hi = rows.indptr[r], rows.indptr[r + 1]
-        idx = rows.indices[lo:hi]
-        contrib = rows.data[lo:hi] * self.coef_[idx, j]
-        order = np.argsort(-contrib)[:k]
-        return [[self.featurizer_.terms_[idx[o]], round(float(contrib[o]), 4)] for o in order if contrib[o] > 0]
+    def _top_terms(self, doc: Doc, j: int, k: int) -> list[list[Any]]:
+        """The ``k`` words or word pairs that add most to label ``j``'s article score."""
+        contrib = self.featurizer_.term_contributions(doc[0], doc[1], self.coef_[:, j])
+        top = sorted(contrib.items(), key=lambda kv: -kv[1])[:k]
+        return [[term, round(float(v), 4)] for term, v in top if v > 0]
 
     @property
     def labels(self) -> list[str]:

@@ -26,10 +26,10 @@ def render_card(doc: dict[str, Any]) -> str:
         "",
         f"- Library version: `{doc['library_version']}` (model format {doc['format_version']})",
         f"- Taxonomy: `{tax['name']}` v{tax['version']}, {len(tax['themes'])} themes",
-        "- Model: TF-IDF word n-grams, one logistic regression per theme, "
+        "- Model: TF-IDF over words, word pairs and word affixes, one logistic regression per theme, "
         + (
-            "article and sentence scoring (a theme's score is the larger of the two), "
-            if doc["params"].get("sentence_scoring")
+            "a theme's score blends the article's score with its best sentence's, "
+            if doc["params"].get("sentence_weight")
             else ""
         )
         + "per-theme thresholds tuned by grouped cross-validation on the training data.",

@@ -132,6 +132,7 @@ def save_model(model: TopicClassifier, path: str | os.PathLike[str], *, card: bo
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a model directory is ordinary data
         for name, data in files.items():
             with open(tmp / name, "wb") as fh:
                 fh.write(data)

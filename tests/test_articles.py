@@ -532,6 +532,7 @@ def test_arbitrary_bytes_raise_only_input_error(data, fmt):
 def test_iter_records_one_result_per_nonblank_jsonl_line(lines):
     text = "\n".join(lines)
     records = list(iter_records(io.StringIO(text), format="jsonl"))
-    nonblank = [line for line in text.split("\n") if line.strip()]
+    # NUL bytes are dropped on reading, so a line of NULs and spaces is blank.
+    nonblank = [line for line in text.split("\n") if line.replace("\x00", "").strip()]
     assert len(records) == len(nonblank)
     assert all(isinstance(r, (Article, InputError)) for r in records)
