@@ -123,16 +123,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --- batch throughput -------------------------------------------------
     model.predict(batch[:100])
     ours = timed(lambda: model.predict(batch), args.repeats)
+    model.set_params(n_jobs=2)
+    model.predict(batch)  # start the two worker processes once
+    ours2 = timed(lambda: model.predict(batch), args.repeats)
+    model.set_params(n_jobs=None)
     pipe = sklearn_pipeline(texts, Y)
     skl = timed(lambda: pipe.predict(batch), args.repeats)
     ft = fasttext_model(texts, Y, labels, workdir)
-    rate = [args.articles / t for t in ours]
-    rows.append(("batch tagging, customs-topics (1 process)", _fmt(rate, "/s"), "—"))
+    best = statistics.median(ours2)
+    rows.append(
+        ("batch tagging, customs-topics, 1 process, 1 core", _fmt([args.articles / t for t in ours], "/s"), "—")
+    )
     rows.append(
         (
-            "batch tagging, scikit-learn pipeline",
+            "batch tagging, customs-topics, 1 call using 2 cores (n_jobs=2)",
+            _fmt([args.articles / t for t in ours2], "/s"),
+            f"{statistics.median(ours) / best:.2f}x the 1-core run",
+        )
+    )
+    rows.append(
+        (
+            "batch tagging, scikit-learn pipeline (1 core)",
             _fmt([args.articles / t for t in skl], "/s"),
-            f"ours/sklearn = {statistics.median(skl) / statistics.median(ours):.2f}x",
+            f"ours (2 cores) / sklearn = {statistics.median(skl) / best:.2f}x; "
+            f"ours (1 core) / sklearn = {statistics.median(skl) / statistics.median(ours):.2f}x",
         )
     )
     if ft is not None:
@@ -142,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             (
                 "batch tagging, fastText predict (C++, 1 thread)",
                 _fmt([args.articles / t for t in ftt], "/s"),
-                f"ours/fastText = {statistics.median(ftt) / statistics.median(ours):.2f}x",
+                f"ours (2 cores) / fastText = {statistics.median(ftt) / best:.2f}x; "
+                f"ours (1 core) / fastText = {statistics.median(ftt) / statistics.median(ours):.2f}x",
             )
         )
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ SENTENCE_END = re.compile(r"[.!?;]\s+(?=[A-Z0-9\"'(])")
 # Markers of the batch scorer: article start, unit start, body start. Removed from user text first.
 _DOC, _UNIT, _BODY = "\x01", "\x02", "\x03"
 _CLEAN = str.maketrans({_DOC: " ", _UNIT: " ", _BODY: " "})
+#: Distinct unknown words a scorer remembers (with their affix rows) across batches.
+UNKNOWN_CACHE = 200_000
 PREFIXES = (3, 4, 5, 6)
 SUFFIXES = (3, 4)
 # Byte-level word splitting of UTF-8 text: lowercase ASCII letters, keep ASCII word characters, the
@@ -354,10 +357,49 @@ class Scorer:
                     pair_feats.append(j)
         order = np.argsort(np.array(pairs, dtype=np.int64), kind="stable")
         self.pair_keys = np.array(pairs, dtype=np.int64)[order]
+        # Words that start or end some known pair: only their neighbours are looked up.
+        self.pair_first = np.zeros(self.n_words, dtype=bool)
+        self.pair_second = np.zeros(self.n_words, dtype=bool)
+        self.pair_first[self.pair_keys // max(self.n_words, 1)] = True
+        self.pair_second[self.pair_keys % max(self.n_words, 1)] = True
         pair_feats_arr = np.array(pair_feats, dtype=np.int64)[order]
         # Term table: known words, then known pairs; unknown words are appended per batch.
-        self.VT = np.ascontiguousarray(np.vstack([V_words, self._IW[pair_feats_arr].reshape(-1, self.k)]).T)
-        self.N = np.concatenate([N_words, self._I2[pair_feats_arr]])
+        self._VT = np.ascontiguousarray(np.vstack([V_words, self._IW[pair_feats_arr].reshape(-1, self.k)]).T)
+        self._N = np.concatenate([N_words, self._I2[pair_feats_arr]])
+        self.n_known = self._size = len(self._N)
+        self._lock = threading.Lock()
+
+    def _learn(self, words: list[bytes]) -> bool:
+        """Append unknown words (their affix rows) to the term table and publish their ids.
+
+        Rows are written before ids are published and existing rows never
+        change, so a thread that read an id always finds its row in the
+        table it reads next. Returns False once the cache is full.
+        """
+        with self._lock:
+            new = [w for w in words if w not in self.byte_id]
+            if self._size + len(new) > self.n_known + UNKNOWN_CACHE:
+                return False
+            if new:
+                if self.f.use_affixes:
+                    Vu, Nu = self._term_vectors([w.decode("utf-8", "surrogatepass") for w in new])
+                else:
+                    Vu, Nu = np.zeros((len(new), self.k)), np.zeros(len(new))
+                end = self._size + len(new)
+                VT, N = self._VT, self._N
+                if end > N.size:  # grow into new arrays; readers keep the old ones
+                    cap = max(end, 2 * N.size)
+                    VT = np.zeros((self.k, cap))
+                    VT[:, : self._size] = self._VT[:, : self._size]
+                    N = np.zeros(cap)
+                    N[: self._size] = self._N[: self._size]
+                VT[:, self._size : end] = Vu.T
+                N[self._size : end] = Nu
+                self._VT, self._N = VT, N
+                for i, w in enumerate(new):
+                    self.byte_id[w] = self._size + i
+                self._size = end
+            return True
 
     def _term_vectors(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         vocab = self.f.vocabulary_
@@ -373,9 +415,12 @@ class Scorer:
 
     def _tokens(self, docs: Sequence[Doc]) -> tuple[list[bytes], np.ndarray]:
         """Word tokens (UTF-8 bytes) and markers of a batch, with their term ids (-1: unknown)."""
-        text = "".join(
-            f"{_DOC} {_mark_units(_clean(title))} {_BODY} {_mark_units(_clean(body))} " for title, body in docs
-        )
+        text = "".join(f"{_DOC} {title} {_BODY} {body} " for title, body in docs)
+        if text.count(_DOC) != len(docs) or text.count(_BODY) != len(docs) or _UNIT in text:
+            # Marker characters in the input itself: clean each part first (rare).
+            text = "".join(f"{_DOC} {_clean(title)} {_BODY} {_clean(body)} " for title, body in docs)
+        # One pass marks the sentences of every title and body: no match can cross a marker.
+        text = _mark_units(text)
         raw = text.encode("utf-8", "surrogatepass")
         tokens = raw.translate(_BYTE_WORDS).split()
         get = self.byte_id.get
@@ -416,32 +461,36 @@ class Scorer:
         part = np.flatnonzero(mark_kind != -3)
         last_part = np.maximum.accumulate(np.where(mark_kind != -3, np.arange(n_units), 0)) if n_units else part
         unit_is_title = mark_kind[last_part] == -2 if n_units else np.zeros(0, dtype=bool)
-        VT, N = self.VT, self.N
-        n_known = len(N)
         unknown = np.flatnonzero(ids == -1)
         if unknown.size:
+            words = [tokens[p] for p in unknown.tolist()]
+            if self._learn(list(dict.fromkeys(words))):
+                ids[unknown] = [self.byte_id[w] for w in words]
+        VT, N = self._VT, self._N  # after the ids: every id read so far has its row here
+        unknown = np.flatnonzero(ids == -1)
+        if unknown.size:  # the cache is full: a table for this batch only
             local: dict[bytes, int] = {}
-            for p in unknown.tolist():
-                ids[p] = local.setdefault(tokens[p], n_known + len(local))
+            ids[unknown] = [local.setdefault(tokens[p], N.size + len(local)) for p in unknown.tolist()]
             if f.use_affixes:
-                words = [w.decode("utf-8", "surrogatepass") for w in local]
-                Vu, Nu = self._term_vectors(words)
-                VT, N = np.hstack([VT, Vu.T]), np.concatenate([N, Nu])
+                Vu, Nu = self._term_vectors([w.decode("utf-8", "surrogatepass") for w in local])
             else:
-                VT, N = np.hstack([VT, np.zeros((self.k, len(local)))]), np.concatenate([N, np.zeros(len(local))])
+                Vu, Nu = np.zeros((len(local), self.k)), np.zeros(len(local))
+            VT, N = np.hstack([VT, Vu.T]), np.concatenate([N, Nu])
         word_pos = np.flatnonzero(~is_mark)
         term = ids[word_pos]
         unit = unit_of[word_pos]
         if f.ngram_max >= 2 and word_pos.size > 1 and self.pair_keys.size:
             a = word_pos[:-1]
-            ok = (word_pos[1:] == a + 1) & (ids[a] < self.n_words) & (ids[a + 1] < self.n_words)
+            first, second = ids[a], ids[word_pos[1:]]
+            ok = (word_pos[1:] == a + 1) & (first < self.n_words) & (second < self.n_words)
+            ok[ok] = self.pair_first[first[ok]] & self.pair_second[second[ok]]
             a = a[ok]
             keys = ids[a] * self.n_words + ids[a + 1]
             where = np.minimum(np.searchsorted(self.pair_keys, keys), self.pair_keys.size - 1)
             hit = self.pair_keys[where] == keys
             term = np.concatenate([term, self.n_words + where[hit]])
             unit = np.concatenate([unit, unit_of[a[hit]]])
-        n_terms = len(N)
+        n_terms = N.size
         # Count each (unit, term) with one sort; units are in article order.
         u_unit, u_term, counts = _count_pairs(unit, term, n_terms)
         unit_scores, unit_sq = self._accumulate(u_unit, u_term, counts, n_units, VT, N)
@@ -478,9 +527,12 @@ def _count_pairs(
         key, weights = key[order], weights[order]
     if key.size == 0:
         return key, key, np.zeros(0)
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    change = np.empty(key.size, dtype=bool)
+    change[0] = True
+    np.not_equal(key[1:], key[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
     if weights is None:
-        counts = np.diff(np.r_[starts, key.size]).astype(np.float64)
+        counts = np.diff(starts, append=key.size).astype(np.float64)
     else:
         counts = np.add.reduceat(weights, starts)
     r, t = np.divmod(key[starts], n_terms)
