@@ -491,16 +491,54 @@ class Scorer:
             term = np.concatenate([term, self.n_words + where[hit]])
             unit = np.concatenate([unit, unit_of[a[hit]]])
         n_terms = N.size
-        # Count each (unit, term) with one sort; units are in article order.
-        u_unit, u_term, counts = _count_pairs(unit, term, n_terms)
+        # One sort of (article, term, unit-in-article) keys counts every (unit, term) and,
+        # summing runs, every (article, term).
+        first_unit = np.flatnonzero(mark_kind == -2)
+        in_doc = unit - first_unit[unit_owner[unit]]
+        ubits = max(int(in_doc.max()).bit_length(), 1) if in_doc.size else 1
+        if (len(docs) * n_terms).bit_length() + ubits > 62:
+            return self._score_halves(docs)
+        key = np.sort(((unit_owner[unit] * n_terms + term) << ubits) | in_doc)
+        if key.size == 0:
+            empty = np.zeros((0,), dtype=np.int64)
+            u_unit = u_term = d_doc = d_term = empty
+            counts = d_counts = np.zeros(0)
+        else:
+            change = np.empty(key.size, dtype=bool)
+            change[0] = True
+            np.not_equal(key[1:], key[:-1], out=change[1:])
+            starts = np.flatnonzero(change)
+            counts = np.diff(starts, append=key.size).astype(np.float64)
+            run = key[starts]
+            doc_term = run >> ubits
+            d_doc_all, u_term = np.divmod(doc_term, n_terms)
+            u_unit = first_unit[d_doc_all] + (run & ((1 << ubits) - 1))
+            d_change = np.empty(run.size, dtype=bool)
+            d_change[0] = True
+            np.not_equal(doc_term[1:], doc_term[:-1], out=d_change[1:])
+            d_starts = np.flatnonzero(d_change)
+            weighted = counts if f.title_weight == 1 else counts * np.where(unit_is_title[u_unit], f.title_weight, 1)
+            d_counts = np.add.reduceat(weighted, d_starts)
+            d_doc, d_term = d_doc_all[d_starts], u_term[d_starts]
         unit_scores, unit_sq = self._accumulate(u_unit, u_term, counts, n_units, VT, N)
-        # Article rows: the same counts summed per (article, term), title units weighted.
-        if f.title_weight != 1:
-            counts = counts * np.where(unit_is_title[u_unit], f.title_weight, 1)
-        d_doc, d_term, d_counts = _count_pairs(unit_owner[u_unit], u_term, n_terms, counts)
         keep = d_counts > 0
         doc_scores, doc_sq = self._accumulate(d_doc[keep], d_term[keep], d_counts[keep], len(docs), VT, N)
         return doc_scores, unit_scores, unit_owner, doc_sq == 0, unit_sq == 0
+
+    def _score_halves(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Score a batch whose keys would overflow 63 bits as two halves (huge articles only)."""
+        if len(docs) < 2:
+            raise ValueError("article too large to score (over 2**62 unit-term keys); split it")
+        mid = len(docs) // 2
+        a, b = self.score(docs[:mid]), self.score(docs[mid:])
+        owner = np.concatenate([a[2], b[2] + mid])
+        return (
+            np.vstack([a[0], b[0]]),
+            np.vstack([a[1], b[1]]),
+            owner,
+            np.concatenate([a[3], b[3]]),
+            np.concatenate([a[4], b[4]]),
+        )
 
     def _accumulate(
         self, row: np.ndarray, term: np.ndarray, counts: np.ndarray, n_rows: int, VT: np.ndarray, N: np.ndarray
@@ -513,27 +551,3 @@ class Scorer:
         for j in range(self.k):
             out[:, j] = np.bincount(row, weights=VT[j][term] * tf, minlength=n_rows) * scale
         return out, sq
-
-
-def _count_pairs(
-    row: np.ndarray, term: np.ndarray, n_terms: int, weights: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (row, term) pairs, sorted, with their counts (or summed weights)."""
-    key = row * n_terms + term
-    if weights is None:
-        key = np.sort(key)
-    else:
-        order = np.argsort(key, kind="stable")
-        key, weights = key[order], weights[order]
-    if key.size == 0:
-        return key, key, np.zeros(0)
-    change = np.empty(key.size, dtype=bool)
-    change[0] = True
-    np.not_equal(key[1:], key[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    if weights is None:
-        counts = np.diff(starts, append=key.size).astype(np.float64)
-    else:
-        counts = np.add.reduceat(weights, starts)
-    r, t = np.divmod(key[starts], n_terms)
-    return r, t, counts
