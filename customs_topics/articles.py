@@ -213,19 +213,37 @@ def _byte_lines(head: bytes, fh: IO[bytes], name: str) -> Iterator[str | InputEr
 
 
 def _text_lines(head: str, fh: IO[str]) -> Iterator[str]:
-    pending = head
-    while True:
-        chunk = fh.read(_HEAD_BYTES)
-        pending += chunk
+    """Stream normalised lines of a text stream.
+
+    Each chunk is normalised once and only the unfinished last line is kept
+    back (as a list of pieces), so one very long line costs linear time.
+    """
+    parts: list[str] = []  # pieces of the current, unfinished line
+    carry = ""
+    chunk = head
+    if head.startswith("\ufeff"):
+        chunk = head[1:] or fh.read(_HEAD_BYTES)
+    while chunk:
+        data = carry + (chunk.replace("\x00", "") if "\x00" in chunk else chunk)
         # A CR at the end of a chunk may be the first half of a CRLF: keep it back.
-        hold = "\r" if chunk and pending.endswith("\r") else ""
-        *lines, pending = _normalise(pending[: len(pending) - len(hold)]).split("\n")
-        yield from lines
-        pending += hold
-        if not chunk:
-            break
-    if pending:
-        yield pending
+        carry = "\r" if data.endswith("\r") else ""
+        pieces = _unify_newlines(data[: len(data) - len(carry)]).split("\n")
+        parts.append(pieces[0])
+        if len(pieces) > 1:
+            yield "".join(parts)
+            yield from pieces[1:-1]
+            parts = [pieces[-1]]
+        chunk = fh.read(_HEAD_BYTES)
+    tail = "".join(parts)
+    if tail or carry:
+        yield tail
+
+
+def _unify_newlines(text: str) -> str:
+    """Drop NUL characters, turn CRLF/CR into LF (no BOM handling: not a file start)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class _Prepend(io.RawIOBase):
@@ -487,6 +505,10 @@ def _parse_jsonl_line(line: str, number: int, name: str) -> dict[str, Any] | Non
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno})", source=name, line=number) from None
+    except RecursionError:
+        raise InputError("invalid JSON (nested too deeply)", source=name, line=number) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise InputError(f"invalid JSON ({exc})", source=name, line=number) from None
     if not isinstance(obj, dict):
         raise InputError(
             f"expected a JSON object with 'title' and 'body', got {type(obj).__name__}",
@@ -618,9 +640,23 @@ def _iter_jsonl(
                         field="id",
                     )
         except InputError as exc:
+            if exc.record_id is None:
+                exc.record_id = _recover_id(line)
             yield number, exc
             continue
         yield number, article
+
+
+def _recover_id(line: str) -> str | None:
+    """The ``id`` of a bad JSON Lines record, when the line is an object with a usable one."""
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    raw = obj.get("id") if isinstance(obj, dict) else None
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        return None
+    return str(raw)
 
 
 def iter_articles(

@@ -14,14 +14,16 @@ Example::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from . import __version__
-from .articles import FORMATS, Article, iter_records
+from .articles import FORMATS, MAX_ARTICLE_CHARS, Article, iter_records
 from .errors import CustomsTopicsError, InputError
 
 log = logging.getLogger("customs_topics")
@@ -60,34 +62,98 @@ def _batches(records: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+def _json_line(obj: dict[str, Any]) -> str:
+    """One JSON Lines row; text that cannot be UTF-8 (lone surrogates) is written as \\u escapes."""
+    line = json.dumps(obj, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(obj, ensure_ascii=True)
+    return line + "\n"
+
+
+def _error_row(error: InputError) -> dict[str, Any]:
+    """The ``--on-error=report`` row written in place of a bad record."""
+    return {"id": error.record_id, "line": error.line, "field": error.field, "error": error.reason}
+
+
+class _Progress:
+    """A one-line ``\\r``-refreshed counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, args: argparse.Namespace, what: str) -> None:
+        self.what = what
+        self.on = not getattr(args, "quiet", False) and _stderr_is_tty()
+        self.shown = False
+
+    def update(self, done: int, total: int | None = None) -> None:
+        if self.on:
+            text = f"{done}/{total}" if total is not None else str(done)
+            print(f"\r{self.what}: {text}", end="", file=sys.stderr, flush=True)
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            print(file=sys.stderr, flush=True)
+            self.shown = False
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _cmd_tag(args: argparse.Namespace, out: IO[str]) -> int:
+    """Tag records batch by batch, in input order.
+
+    ``--on-error``: ``fail`` writes every record before the first bad one,
+    then stops (exit 2); ``skip`` leaves bad records out and reports each on
+    stderr (exit 1); ``report`` writes an error row in place of each bad record
+    (exit 1), so output row N is input record N.
+    """
     from .persistence import load_model
 
     model = load_model(args.model)
     thresholds = _thresholds(args.threshold)
     model._threshold_array(thresholds)  # validate theme names before reading input
     source: Any = sys.stdin.buffer if args.input == "-" else args.input
-    bad = 0
+    bad = done = 0
+    progress = _Progress(args, "customs-topics: tagged")
     records = iter_records(source, args.format, max_chars=args.max_chars)
-    for batch in _batches(records, args.batch_size):
-        good = [r for r in batch if isinstance(r, Article)]
-        tags = iter(model.tag(good, thresholds=thresholds, explain=args.explain) if good else [])
-        lines = []
-        for record in batch:
-            if isinstance(record, Article):
-                lines.append(json.dumps(next(tags).to_dict(), ensure_ascii=False))
-                continue
-            bad += 1
+    try:
+        for batch in _batches(records, args.batch_size):
             if args.on_error == "fail":
-                out.write("".join(line + "\n" for line in lines))
-                raise record
-            print(f"customs-topics: skipped {record}", file=sys.stderr)
-            if args.on_error == "report":
-                lines.append(json.dumps({"error": record.reason, "line": record.line, "field": record.field}))
-        out.write("".join(line + "\n" for line in lines))
-        out.flush()
+                # Stop at the first bad record: tag and write only what comes before it.
+                first_bad = next((i for i, r in enumerate(batch) if isinstance(r, InputError)), None)
+                if first_bad is not None:
+                    good = batch[:first_bad]
+                    if good:
+                        out.writelines(_json_line(t.to_dict()) for t in model.tag(good, thresholds, args.explain))
+                        out.flush()
+                    progress.close()
+                    raise batch[first_bad]
+            good = [r for r in batch if isinstance(r, Article)]
+            tags = iter(model.tag(good, thresholds=thresholds, explain=args.explain) if good else [])
+            lines = []
+            for record in batch:
+                if isinstance(record, Article):
+                    lines.append(_json_line(next(tags).to_dict()))
+                    continue
+                bad += 1
+                progress.close()
+                print(f"customs-topics: bad record: {record}", file=sys.stderr)
+                if args.on_error == "report":
+                    lines.append(_json_line(_error_row(record)))
+            out.writelines(lines)
+            out.flush()
+            done += len(good)
+            progress.update(done)
+    finally:
+        progress.close()
     if bad:
-        print(f"customs-topics: {bad} bad record(s) not tagged", file=sys.stderr)
+        what = "reported in place" if args.on_error == "report" else "skipped"
+        print(f"customs-topics: {bad} bad record(s) {what}, {done} tagged", file=sys.stderr)
         return EXIT_PARTIAL
     return EXIT_OK
 
@@ -102,14 +168,23 @@ def _print_report(report: dict[str, Any], title: str, as_json: bool, out: IO[str
 
 
 def _progress(args: argparse.Namespace, what: str) -> Any:
-    if args.quiet or not sys.stderr.isatty():
+    """A ``progress(done, total)`` callback for the trainer, or None off a terminal / with --quiet."""
+    bar = _Progress(args, f"customs-topics: {what}")
+    if not bar.on:
         return None
 
     def show(done: int, total: int) -> None:
-        end = "\n" if done == total else ""
-        print(f"\r{what}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+        bar.update(done, total)
+        if done >= total:
+            bar.close()
 
     return show
+
+
+def _status(args: argparse.Namespace, message: str) -> None:
+    """A progress message on a terminal (not with --quiet, not when stderr is redirected)."""
+    if not args.quiet and _stderr_is_tty():
+        print(f"customs-topics: {message}", file=sys.stderr, flush=True)
 
 
 def _cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
@@ -125,9 +200,14 @@ def _cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
     if not data:
         raise InputError("no training data: give --data FILE.jsonl (and/or --with-bundled-corpus)")
     params = {} if args.C is None else {"C": args.C}
+    _status(
+        args,
+        f"training on {len(data)} articles" + (f" ({args.folds}-fold cross-validation first)" if args.folds else ""),
+    )
     model = train(data, taxonomy, cv_folds=args.folds, progress=_progress(args, "cross-validation"), **params)
     files = (["bundled corpus"] if args.with_bundled_corpus else []) + list(args.data or [])
     model.info_["data_files"] = files  # type: ignore[attr-defined]
+    _status(args, f"saving the model to {args.out}")
     save_model(model, args.out)
     if "cv" in model.info_:  # type: ignore[attr-defined]
         _print_report(model.info_["cv"], f"{args.folds}-fold grouped cross-validation", args.json, out)  # type: ignore[attr-defined]
@@ -145,6 +225,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
     if args.test:
         model = load_model(args.model)
         articles = load_labelled(args.test, model.taxonomy_)  # type: ignore[attr-defined]
+        _status(args, f"scoring {len(articles)} articles")
         _print_report(evaluate(model, articles), f"model {args.model or '(bundled)'} on {args.test}", args.json, out)
         return EXIT_OK
     taxonomy = load_taxonomy(args.taxonomy)
@@ -179,6 +260,23 @@ def _cmd_taxonomy(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
+def _positive(value: str) -> int:
+    number = _non_negative(value)
+    if number == 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="customs-topics", description="Tag customs and trade news with themes.")
     parser.add_argument("--version", action="version", version=f"customs-topics {__version__}")
@@ -198,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const=3,
         default=0,
-        type=int,
+        type=_non_negative,
         metavar="K",
         help="add the top K terms (default 3) and deciding sentence per label",
     )
@@ -210,11 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="bad records: stop (fail, exit 2), skip them and exit 1 (skip), or also "
         "emit an error object in their place (report)",
     )
-    tag.add_argument("--batch-size", type=int, default=1000, metavar="N", help="articles tagged per batch")
+    tag.add_argument("--batch-size", type=_positive, default=1000, metavar="N", help="articles tagged per batch")
     tag.add_argument(
-        "--max-chars", type=int, default=5_000_000, metavar="N", help="truncate longer articles (with a warning)"
+        "--max-chars",
+        type=_positive,
+        default=MAX_ARTICLE_CHARS,
+        metavar="N",
+        help=f"truncate articles longer than N characters, with a warning (default {MAX_ARTICLE_CHARS})",
     )
-    tag.add_argument("--quiet", action="store_true", help="no progress output")
+    tag.add_argument("--quiet", action="store_true", help="no progress line on a terminal (warnings still show)")
     tag.set_defaults(func=_cmd_tag)
 
     tr = sub.add_parser(
@@ -226,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--with-bundled-corpus", action="store_true", help="also train on the bundled corpus")
     tr.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")
     tr.add_argument("--out", required=True, metavar="DIR", help="directory to write the model to")
-    tr.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds (0: skip)")
+    tr.add_argument("--folds", type=_non_negative, default=5, metavar="K", help="cross-validation folds (0: skip)")
     tr.add_argument("--C", type=float, help="inverse regularisation strength (default: the library's)")
     tr.add_argument("--json", action="store_true", help="print the CV report as JSON")
     tr.add_argument("--quiet", action="store_true", help="no progress output")
@@ -256,10 +358,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``customs-topics`` command."""
+    """Entry point of the ``customs-topics`` command.
+
+    Never shows a traceback unless ``CUSTOMS_TOPICS_DEBUG`` is set: library
+    errors print one ``customs-topics: error: ...`` line (exit 2); anything
+    unexpected prints one ``internal error`` line (exit 2).
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="customs-topics: %(message)s", stream=sys.stderr)
     out = sys.stdout
+    if hasattr(out, "reconfigure") and (out.encoding or "").lower().replace("-", "") != "utf8":
+        with contextlib.suppress(OSError, ValueError):
+            out.reconfigure(encoding="utf-8")  # JSON Lines are UTF-8 whatever the locale
     try:
         return int(args.func(args, out))
     except CustomsTopicsError as exc:
@@ -269,11 +379,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("customs-topics: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        sys.stderr.close()
+        _silence_stdout()
         return EXIT_OK
+    except MemoryError:
+        print("customs-topics: error: out of memory (try a smaller --batch-size or --max-chars)", file=sys.stderr)
+        return EXIT_FAIL
     except OSError as exc:
         print(f"customs-topics: error: {exc}", file=sys.stderr)
         return EXIT_FAIL
+    except Exception as exc:
+        if os.environ.get("CUSTOMS_TOPICS_DEBUG"):
+            raise
+        print(
+            f"customs-topics: internal error: {type(exc).__name__}: {exc} "
+            "(please report it; set CUSTOMS_TOPICS_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe (``... | head``), stop Python complaining when it flushes stdout at exit."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -36,7 +36,10 @@ class InputError(CustomsTopicsError, ValueError):
     """An input (article file, record, text) is malformed.
 
     Attributes ``source``, ``line`` and ``field`` locate the problem (each may
-    be ``None``); ``reason`` is the message without the location.
+    be ``None``); ``reason`` is the message without the location;
+    ``record_id`` is the ``id`` of the bad record when it could still be read
+    (a JSON object with a valid ``id`` but, say, a missing ``body``), else
+    ``None``.
     """
 
     def __init__(
@@ -46,8 +49,10 @@ class InputError(CustomsTopicsError, ValueError):
         source: str | None = None,
         line: int | None = None,
         field: str | None = None,
+        record_id: str | None = None,
     ) -> None:
         self.reason = reason
+        self.record_id = record_id
         self.source = source
         self.line = line
         self.field = field

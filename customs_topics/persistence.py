@@ -15,7 +15,15 @@ A model directory holds
 
 Loading never unpickles or imports anything from the directory; any other
 file in it is ignored. Saving writes a complete new directory next to the
-target and swaps it in, so an interrupted save leaves the old model intact.
+target (``.NAME.tmp-PID-*``) and swaps it in with one atomic
+``renameat2(RENAME_EXCHANGE)`` on Linux, so an interrupted save leaves the old
+model intact and a concurrent :func:`load_model` sees the old model or the
+new one, never a mix. Where that call is missing the swap takes two renames;
+a save killed between them leaves the old model in ``.NAME.old-PID-*``:
+:func:`load_model` then reads it from there (with a warning) and the next
+:func:`save_model` to the same path moves it back first. Leftover
+``.NAME.tmp-*`` / ``.NAME.old-*`` directories of dead processes are removed by
+the next save.
 
 Example:
     >>> import tempfile, pathlib
@@ -33,8 +41,11 @@ import ctypes
 import hashlib
 import io
 import json
+import logging
 import os
+import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -49,9 +60,16 @@ from .features import Featurizer
 from .model import TopicClassifier
 from .taxonomy import Taxonomy, Theme, load_taxonomy
 
+log = logging.getLogger("customs_topics")
+
 FORMAT = "customs-topics-model"
 FORMAT_VERSION = 1
 BUNDLED = ("models", "default")
+#: The files a model directory must hold (``MODEL_CARD.md`` is optional).
+MODEL_FILES = ("model.json", "weights.npz", "terms.json")
+#: Largest ``weights.npz`` member accepted, per array element (float64) plus
+#: header slack: a crafted archive cannot make loading inflate gigabytes.
+_NPY_HEADER_SLACK = 1 << 16
 
 
 def bundled_model_path() -> Path:
@@ -130,7 +148,8 @@ def save_model(model: TopicClassifier, path: str | os.PathLike[str], *, card: bo
     if card:
         files["MODEL_CARD.md"] = render_card(doc).encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    _recover(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; a model directory is ordinary data
         for name, data in files.items():
@@ -138,7 +157,9 @@ def save_model(model: TopicClassifier, path: str | os.PathLike[str], *, card: bo
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        _fsync_dir(tmp)
         _swap_in(tmp, target)
+        _fsync_dir(target.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -150,11 +171,84 @@ def _swap_in(tmp: Path, target: Path) -> None:
         return
     if _exchange(tmp, target):
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    # Two-rename fallback: between the renames ``target`` is missing and the
+    # old model sits in ``old`` (see _recover and _leftover_model).
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
     os.rmdir(old)
     os.rename(target, old)
     os.rename(tmp, target)
     os.rename(old, tmp)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make renames and new entries in ``path`` durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[^/]*$")
+
+
+def _leftovers(target: Path) -> list[tuple[Path, str, int]]:
+    """``(path, "tmp" | "old", pid)`` of the temporary directories of saves to ``target``."""
+    out = []
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return out
+    for entry in entries:
+        m = _LEFTOVER.match(entry.name)
+        if m and m["name"] == target.name and entry.is_dir() and not entry.is_symlink():
+            out.append((entry, m["kind"], int(m["pid"])))
+    return out
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: leave it alone
+    return True
+
+
+def _recover(target: Path) -> None:
+    """Finish after saves to ``target`` that were killed: restore a model left in
+    ``.NAME.old-*`` if ``target`` is missing, and remove other leftovers of dead processes."""
+    leftovers = [(p, kind) for p, kind, pid in _leftovers(target) if not _pid_alive(pid)]
+    if not target.exists():
+        olds = sorted((p for p, kind in leftovers if kind == "old" and (p / "model.json").is_file()), key=_mtime)
+        if olds:
+            log.warning("%s: restoring the model left in %s by an interrupted save", target, olds[-1].name)
+            os.rename(olds[-1], target)
+            leftovers = [(p, kind) for p, kind in leftovers if p != olds[-1]]
+    for path, _ in leftovers:
+        log.info("removing %s, left by an interrupted save", path)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _leftover_model(target: Path) -> Path | None:
+    """The previous model of a save to ``target`` killed between its two renames, if any."""
+    olds = [p for p, kind, _ in _leftovers(target) if kind == "old" and (p / "model.json").is_file()]
+    return max(olds, key=_mtime) if olds else None
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -168,22 +262,67 @@ def _exchange(a: Path, b: Path) -> bool:
     return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
-def _read(path: Path, name: str) -> bytes:
+def _read_files(root: Path) -> dict[str, bytes]:
+    """The model files of ``root``, all read through one directory handle.
+
+    Opening the directory first pins it: if a concurrent save swaps a new
+    model in meanwhile, every file still comes from the same directory (or
+    goes missing, which the caller retries).
+    """
+    use_fd = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+    dir_fd = None
+    if use_fd:
+        try:
+            dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise ModelError(f"{root}: cannot open model directory ({exc.strerror or exc})") from None
     try:
-        return (path / name).read_bytes()
+        return {name: _read(root, name, dir_fd) for name in MODEL_FILES}
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def _read(root: Path, name: str, dir_fd: int | None) -> bytes:
+    try:
+        if dir_fd is None:
+            if not (root / name).is_file() and (root / name).exists():
+                raise ModelError(f"{root}: {name} is not a regular file")
+            return (root / name).read_bytes()
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), dir_fd=dir_fd)
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                # A FIFO or a device (/dev/zero) would block or never end.
+                raise ModelError(f"{root}: {name} is not a regular file")
+            return fh.read()
     except FileNotFoundError:
-        raise ModelError(f"{path}: incomplete model, {name} is missing") from None
+        raise ModelError(f"{root}: incomplete model, {name} is missing") from None
+    except IsADirectoryError:
+        raise ModelError(f"{root}: {name} is a directory, expected a file") from None
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read {name} ({exc.strerror or exc})") from None
+        raise ModelError(f"{root}: cannot read {name} ({exc.strerror or exc})") from None
+
+
+def _identity(root: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(root)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> TopicClassifier:
     """Load a model directory; the bundled model when ``path`` is None.
 
     Only JSON and ``.npz`` arrays (``allow_pickle=False``) are read, after
-    checking their SHA-256 against ``model.json``. Missing, truncated,
-    tampered or incompatible models raise
-    :class:`~customs_topics.errors.ModelError`.
+    checking their SHA-256 against ``model.json``; nothing in the directory is
+    ever unpickled, imported or executed. Missing, truncated, tampered or
+    incompatible models raise :class:`~customs_topics.errors.ModelError`
+    (a missing directory: :class:`~customs_topics.errors.SourceError`).
+    Loading while another process saves to the same path gives the old model
+    or the new one. If a save was killed between the two renames of its
+    fallback swap (``path`` missing), the previous model is read from the
+    ``.NAME.old-*`` directory it left, with a warning.
 
     Example:
         >>> from customs_topics import load_model
@@ -194,35 +333,57 @@ def load_model(path: str | os.PathLike[str] | None = None) -> TopicClassifier:
     if root.is_file() and root.name == "model.json":
         root = root.parent
     if not root.exists():
-        raise SourceError(f"{root}: no such model directory")
+        leftover = _leftover_model(root) if path is not None else None
+        if leftover is None:
+            raise SourceError(f"{root}: no such model directory")
+        log.warning("%s: missing after an interrupted save; loading the previous model from %s", root, leftover)
+        root = leftover
     if not root.is_dir():
         raise ModelError(f"{root}: expected a model directory (with model.json), got a file")
+    for attempt in range(3):
+        before = _identity(root)
+        try:
+            return _load(root)
+        except ModelError:
+            # Replaced by a concurrent save while we read it: read the new one.
+            if attempt == 2 or before is None or _identity(root) in (before, None):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _load(root: Path) -> TopicClassifier:
+    files = _read_files(root)
     try:
-        doc = json.loads(_read(root, "model.json").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = json.loads(files["model.json"].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelError(f"{root}/model.json: not valid JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelError(f"{root}/model.json: not a customs-topics model (format must be {FORMAT!r})")
     version = doc.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
         raise ModelError(
             f"{root}: model format version {version!r} is not supported by customs-topics {__version__} "
             f"(supports up to {FORMAT_VERSION}); upgrade the library or retrain the model"
         )
+    checksums = doc.get("files")
+    if not isinstance(checksums, dict):
+        raise ModelError(f"{root}/model.json: missing or malformed field 'files' (checksums)")
     blobs = {}
     for name in ("weights.npz", "terms.json"):
-        data = _read(root, name)
-        expected = (doc.get("files") or {}).get(name)
-        if expected != _sha256(data):
+        data = files[name]
+        if checksums.get(name) != _sha256(data):
             raise ModelError(f"{root}/{name}: checksum mismatch (file truncated or modified)")
         blobs[name] = data
     try:
-        with np.load(io.BytesIO(blobs["weights.npz"]), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in ("coef", "intercept", "idf")}
-    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{root}/weights.npz: unreadable arrays ({exc})") from None
-    try:
         terms = json.loads(blobs["terms.json"].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelError(f"{root}/terms.json: not valid JSON ({exc})") from None
+    if not isinstance(terms, list):
+        raise ModelError(f"{root}/terms.json: expected a list of strings")
+    labels_doc = doc.get("labels")
+    n_labels = len(labels_doc) if isinstance(labels_doc, list) else 0
+    arrays = _read_arrays(root, blobs["weights.npz"], max_elements=max(len(terms), 1) * max(n_labels, 1))
+    try:
         taxonomy = Taxonomy.from_dict(doc["taxonomy"], source=f"{root}/model.json")
         labels = list(doc["labels"])
         thresholds = np.asarray(doc["thresholds"], dtype=np.float64)
@@ -247,12 +408,41 @@ def load_model(path: str | os.PathLike[str] | None = None) -> TopicClassifier:
     return model
 
 
+def _read_arrays(root: Path, data: bytes, max_elements: int) -> dict[str, np.ndarray]:
+    """``coef``, ``intercept`` and ``idf`` from ``weights.npz`` bytes, never unpickling.
+
+    Each member's uncompressed size is checked against what ``max_elements``
+    float64 values could need before it is inflated.
+    """
+    limit = 8 * max_elements + _NPY_HEADER_SLACK
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for name in ("coef", "intercept", "idf"):
+                try:
+                    info = zf.getinfo(f"{name}.npy")
+                except KeyError:
+                    raise ModelError(f"{root}/weights.npz: array {name!r} is missing") from None
+                if info.file_size > limit:
+                    raise ModelError(
+                        f"{root}/weights.npz: array {name!r} is {info.file_size} bytes, "
+                        f"more than its shape can need ({limit})"
+                    )
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in ("coef", "intercept", "idf")}
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+        raise ModelError(f"{root}/weights.npz: unreadable arrays ({exc})") from None
+    for name, arr in arrays.items():
+        if not isinstance(arr, np.ndarray):  # numpy hands back non-.npy members as raw bytes
+            raise ModelError(f"{root}/weights.npz: array {name!r} is not in .npy format")
+    return arrays
+
+
 def _check_consistent(
     root: Path, arrays: dict[str, np.ndarray], terms: Any, labels: list[str], thresholds: np.ndarray, taxonomy: Taxonomy
 ) -> None:
     coef, intercept, idf = arrays["coef"], arrays["intercept"], arrays["idf"]
     for name, arr in arrays.items():
-        if arr.dtype.kind != "f":
+        if arr.dtype.kind != "f" or arr.dtype.hasobject:
             raise ModelError(f"{root}/weights.npz: array {name!r} has dtype {arr.dtype}, expected floating point")
         if not np.isfinite(arr).all():
             raise ModelError(f"{root}/weights.npz: array {name!r} has non-finite values")
@@ -265,6 +455,10 @@ def _check_consistent(
             f"do not match {n} terms and {k} labels"
         )
     if thresholds.shape != (k,):
-        raise ModelError(f"{root}/model.json: {len(thresholds)} thresholds for {k} labels")
+        raise ModelError(f"{root}/model.json: {thresholds.size} thresholds for {k} labels")
+    if not (np.isfinite(thresholds).all() and ((thresholds >= 0) & (thresholds <= 1)).all()):
+        raise ModelError(f"{root}/model.json: thresholds must be numbers between 0 and 1")
+    if not all(isinstance(label, str) for label in labels) or len(set(labels)) != len(labels):
+        raise ModelError(f"{root}/model.json: labels must be distinct strings, got {labels}")
     if labels != list(taxonomy.ids):
         raise ModelError(f"{root}/model.json: labels {labels} do not match the taxonomy's themes {list(taxonomy.ids)}")
