@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import customs_topics
@@ -153,3 +156,34 @@ def food_files(tmp_path_factory, corpus) -> tuple[Path, Path]:
 def food_model(food_files):
     tax, data = food_files
     return customs_topics.train(data, tax, cv_folds=0, threshold_folds=2)
+
+
+# --- model-directory helpers shared by the persistence and hostile-model tests ---
+
+
+@pytest.fixture
+def model_dir(tmp_path) -> Path:
+    """A private copy of the bundled model directory, free to damage."""
+    d = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL, d)
+    return d
+
+
+def read_doc(d: Path) -> dict:
+    return json.loads((d / "model.json").read_text("utf-8"))
+
+
+def write_doc(d: Path, doc: dict) -> None:
+    (d / "model.json").write_text(json.dumps(doc), "utf-8")
+
+
+def fix_checksum(d: Path, name: str) -> None:
+    """Make model.json vouch for the current content of ``name`` (a tamperer's move)."""
+    doc = read_doc(d)
+    doc["files"][name] = hashlib.sha256((d / name).read_bytes()).hexdigest()
+    write_doc(d, doc)
+
+
+def arrays(d: Path) -> dict[str, np.ndarray]:
+    with np.load(d / "weights.npz", allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import pickle
-import shutil
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DEFAULT_MODEL
+from conftest import arrays, fix_checksum, read_doc, write_doc
 
 from customs_topics import ModelError, load_model
 
@@ -25,39 +22,13 @@ class _Evil:
         return (Path.touch, (Path(self.marker),))
 
 
-@pytest.fixture
-def model_dir(tmp_path) -> Path:
-    d = tmp_path / "model"
-    shutil.copytree(DEFAULT_MODEL, d)
-    return d
-
-
-def _doc(d: Path) -> dict:
-    return json.loads((d / "model.json").read_text("utf-8"))
-
-
-def _set_doc(d: Path, doc: dict) -> None:
-    (d / "model.json").write_text(json.dumps(doc), "utf-8")
-
-
-def _fix(d: Path, name: str) -> None:
-    doc = _doc(d)
-    doc["files"][name] = hashlib.sha256((d / name).read_bytes()).hexdigest()
-    _set_doc(d, doc)
-
-
-def _arrays(d: Path) -> dict[str, np.ndarray]:
-    with np.load(d / "weights.npz", allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
-
-
 def _write_members(d: Path, members: dict[str, bytes]) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
     (d / "weights.npz").write_bytes(buf.getvalue())
-    _fix(d, "weights.npz")
+    fix_checksum(d, "weights.npz")
 
 
 def _npy(arr: np.ndarray) -> bytes:
@@ -68,7 +39,7 @@ def _npy(arr: np.ndarray) -> bytes:
 
 def test_object_dtype_coef_with_matching_checksum_is_never_unpickled(model_dir, tmp_path):
     marker = tmp_path / "PWNED"
-    a = _arrays(model_dir)
+    a = arrays(model_dir)
     members = {f"{k}.npy": _npy(v) for k, v in a.items()}
     members["coef.npy"] = _npy(np.array([_Evil(str(marker))], dtype=object))
     _write_members(model_dir, members)
@@ -79,7 +50,7 @@ def test_object_dtype_coef_with_matching_checksum_is_never_unpickled(model_dir, 
 
 def test_raw_pickle_as_npy_member_is_never_unpickled(model_dir, tmp_path):
     marker = tmp_path / "PWNED"
-    a = _arrays(model_dir)
+    a = arrays(model_dir)
     members = {f"{k}.npy": _npy(v) for k, v in a.items()}
     members["idf.npy"] = pickle.dumps(_Evil(str(marker)))
     _write_members(model_dir, members)
@@ -90,7 +61,7 @@ def test_raw_pickle_as_npy_member_is_never_unpickled(model_dir, tmp_path):
 
 def test_extra_pickled_member_is_ignored(model_dir, tmp_path, model):
     marker = tmp_path / "PWNED"
-    a = _arrays(model_dir)
+    a = arrays(model_dir)
     members = {f"{k}.npy": _npy(v) for k, v in a.items()}
     members["evil.npy"] = _npy(np.array([_Evil(str(marker))], dtype=object))
     members["evil.pkl"] = pickle.dumps(_Evil(str(marker)))
@@ -110,7 +81,7 @@ def test_python_files_in_model_dir_are_never_imported(model_dir, tmp_path):
 
 
 def test_decompression_bomb_is_refused_before_inflating(model_dir):
-    a = _arrays(model_dir)
+    a = arrays(model_dir)
     members = {f"{k}.npy": _npy(v) for k, v in a.items()}
     members["intercept.npy"] = _npy(np.zeros(20_000_000))  # 160 MB inflated, a few hundred KB deflated
     _write_members(model_dir, members)
@@ -121,7 +92,7 @@ def test_decompression_bomb_is_refused_before_inflating(model_dir):
 
 @pytest.mark.parametrize("dtype", [np.int64, np.complex128, np.bool_, "U3"])
 def test_wrong_dtype_with_matching_checksum(model_dir, dtype):
-    a = _arrays(model_dir)
+    a = arrays(model_dir)
     a["coef"] = a["coef"].astype(dtype) if dtype != np.complex128 else a["coef"] + 0j
     _write_members(model_dir, {f"{k}.npy": _npy(v) for k, v in a.items()})
     with pytest.raises(ModelError, match="coef"):
@@ -130,9 +101,9 @@ def test_wrong_dtype_with_matching_checksum(model_dir, dtype):
 
 @pytest.mark.parametrize("version", [0, -1, True, 2**70, [1]])
 def test_bad_format_versions(model_dir, version):
-    doc = _doc(model_dir)
+    doc = read_doc(model_dir)
     doc["format_version"] = version
-    _set_doc(model_dir, doc)
+    write_doc(model_dir, doc)
     with pytest.raises(ModelError, match="format version"):
         load_model(model_dir)
 
@@ -141,18 +112,18 @@ def test_bad_format_versions(model_dir, version):
     "thresholds", [[float("nan")] * 4, [2.0, 0.5, 0.5, 0.5], [-0.1, 0.5, 0.5, 0.5], ["a", "b", "c", "d"], [[0.5]] * 4]
 )
 def test_bad_thresholds(model_dir, thresholds):
-    doc = _doc(model_dir)
+    doc = read_doc(model_dir)
     doc["thresholds"] = thresholds
-    _set_doc(model_dir, doc)
+    write_doc(model_dir, doc)
     with pytest.raises(ModelError, match=r"thresholds|malformed"):
         load_model(model_dir)
 
 
 @pytest.mark.parametrize("labels", [[1, 2, 3, 4], ["illicit_trade"] * 4, "illicit_trade"])
 def test_bad_labels(model_dir, labels):
-    doc = _doc(model_dir)
+    doc = read_doc(model_dir)
     doc["labels"] = labels
-    _set_doc(model_dir, doc)
+    write_doc(model_dir, doc)
     with pytest.raises(ModelError):
         load_model(model_dir)
 
@@ -160,7 +131,7 @@ def test_bad_labels(model_dir, labels):
 @pytest.mark.parametrize("terms", [b"{not json", b'{"a": 1}', b"[1, 2, 3]", b"\xff\xfe", b"[" * 100_000])
 def test_bad_terms_with_matching_checksum(model_dir, terms):
     (model_dir / "terms.json").write_bytes(terms)
-    _fix(model_dir, "terms.json")
+    fix_checksum(model_dir, "terms.json")
     with pytest.raises(ModelError, match=r"terms\.json|shape"):
         load_model(model_dir)
 
@@ -173,9 +144,9 @@ def test_model_json_garbage(model_dir, doc):
 
 
 def test_files_field_not_a_mapping(model_dir):
-    doc = _doc(model_dir)
+    doc = read_doc(model_dir)
     doc["files"] = ["weights.npz"]
-    _set_doc(model_dir, doc)
+    write_doc(model_dir, doc)
     with pytest.raises(ModelError, match="files"):
         load_model(model_dir)
 

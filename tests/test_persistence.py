@@ -7,43 +7,16 @@ import io
 import json
 import os
 import pickle
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BUILTIN_IDS, DEFAULT_MODEL, run_cli
+from conftest import BUILTIN_IDS, DEFAULT_MODEL, arrays, fix_checksum, read_doc, run_cli, write_doc
 
 from customs_topics import CustomsTopicsError, ModelError, SourceError, load_model, save_model
 from customs_topics.persistence import FORMAT_VERSION, bundled_model_path
 
 PROBE = ["Fake COVID-19 vaccines seized at the airport", "Single Window cuts clearance times", "", "pistols"]
-
-
-@pytest.fixture
-def model_dir(tmp_path) -> Path:
-    d = tmp_path / "model"
-    shutil.copytree(DEFAULT_MODEL, d)
-    return d
-
-
-def read_doc(d: Path) -> dict:
-    return json.loads((d / "model.json").read_text("utf-8"))
-
-
-def write_doc(d: Path, doc: dict) -> None:
-    (d / "model.json").write_text(json.dumps(doc), "utf-8")
-
-
-def fix_checksum(d: Path, name: str) -> None:
-    doc = read_doc(d)
-    doc["files"][name] = hashlib.sha256((d / name).read_bytes()).hexdigest()
-    write_doc(d, doc)
-
-
-def arrays(d: Path) -> dict[str, np.ndarray]:
-    with np.load(d / "weights.npz", allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
 
 
 def write_arrays(d: Path, arrs: dict[str, np.ndarray]) -> None:
