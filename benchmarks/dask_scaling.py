@@ -7,14 +7,16 @@ Needs the [dask] extra. Writes the "dask" section of benchmarks/RESULTS.md and p
 The articles cycle the bundled corpus (seeds/corpus/train.jsonl) and are
 written as Parquet files in a temporary directory. Each configuration reads
 the same files, tags every article and brings the tagged frame back to the
-calling process (the same end state):
+calling process (id, labels and score columns: the same end state), the
+three configurations interleaved so that other load on the machine hits all
+of them alike:
 
 * one process: ``pandas.read_parquet`` + ``customs_topics.frame.tag_frame``;
 * one process, ``n_jobs=W``: the same, with the model's joblib scoring;
 * Dask: ``dask.dataframe.read_parquet`` + ``customs_topics.dask.tag_dataframe``
   + ``.compute()`` on a LocalCluster of W single-threaded worker processes
-  (cluster start-up timed separately; models are cached per worker, so the
-  first run's model loading is included in the first repeat only).
+  (cluster start-up timed separately; one warm-up run first, in which each
+  worker imports the library and loads the model once).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from dask.distributed import Client, LocalCluster
 
     from customs_topics.dask import tag_dataframe
-    from customs_topics.frame import tag_frame
+    from customs_topics.frame import output_columns, tag_frame
 
     n, w = args.articles, args.workers
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,28 +88,19 @@ def main(argv: list[str] | None = None) -> int:
 
         model = load_model()
         model.predict(["warm up"])
-        rows: list[tuple[str, list[float]]] = []
-        failed: list[str] = []
-
-        def single() -> pd.DataFrame:
-            return tag_frame(pd.read_parquet(parts), model=model)
-
-        t_single, ref = timed(single, args.repeats)
-        rows.append(("one process (pandas `tag_frame`)", t_single))
-        print(f"one process: {min(t_single):.1f}s", file=sys.stderr)
-
+        cols = ["id", *output_columns(model.labels)]
         model_jobs = load_model().set_params(n_jobs=w)
 
+        def single() -> pd.DataFrame:
+            return tag_frame(pd.read_parquet(parts), model=model)[cols]
+
         def joblib_jobs() -> pd.DataFrame:
-            return tag_frame(pd.read_parquet(parts), model=model_jobs)
+            return tag_frame(pd.read_parquet(parts), model=model_jobs)[cols]
 
-        try:
-            t_jobs, _ = timed(joblib_jobs, args.repeats)
-            rows.append((f"one process, `n_jobs={w}` (joblib)", t_jobs))
-            print(f"n_jobs={w}: {min(t_jobs):.1f}s", file=sys.stderr)
-        except Exception as exc:  # the joblib path must pickle the model's scorer
-            failed.append(f"one process, `n_jobs={w}` (joblib) failed: {type(exc).__name__}: {str(exc)[:80]}")
+        def on_dask() -> pd.DataFrame:
+            return tag_dataframe(dd.read_parquet(str(parts)))[cols].compute()
 
+        load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
         with (
             LocalCluster(
@@ -116,19 +109,37 @@ def main(argv: list[str] | None = None) -> int:
             Client(cluster),
         ):
             t_start = time.perf_counter() - t0
-
-            def on_dask() -> pd.DataFrame:
-                return tag_dataframe(dd.read_parquet(str(parts))).compute()
-
-            t_dask, out = timed(on_dask, args.repeats)
-        rows.append((f"Dask LocalCluster, {w} worker processes x 1 thread", t_dask))
-        print(f"dask: {min(t_dask):.1f}s (cluster start {t_start:.1f}s)", file=sys.stderr)
+            on_dask()  # warm-up: workers import the library and load the model once
+            t_single: list[float] = []
+            t_dask: list[float] = []
+            t_jobs: list[float] = []
+            failed: list[str] = []
+            for _ in range(args.repeats):  # interleaved, so other load on the machine hits all alike
+                t_single += timed(single, 1)[0]
+                times, out = timed(on_dask, 1)
+                t_dask += times
+                if not failed:
+                    try:
+                        t_jobs += timed(joblib_jobs, 1)[0]
+                    except Exception as exc:  # the joblib path must pickle the model's scorer
+                        failed.append(
+                            f"one process, `n_jobs={w}` (joblib): failed, {type(exc).__name__}: {str(exc)[:60]}"
+                        )
+                print(f"single {t_single[-1]:.1f}s dask {t_dask[-1]:.1f}s", file=sys.stderr)
+        ref = single()
         same = out["labels"].tolist() == ref["labels"].tolist()  # type: ignore[index]
+        load_after = os.getloadavg()[0]
+        rows = [("one process (pandas `tag_frame`)", t_single)]
+        if t_jobs:
+            rows.append((f"one process, `n_jobs={w}` (joblib)", t_jobs))
+        rows.append((f"Dask LocalCluster, {w} worker processes x 1 thread", t_dask))
 
     base = statistics.median(t_single)
     lines = [
-        f"Tagging {n:,} articles (the corpus cycled; {args.files} Parquet files, read + tag + collect), "
-        f"median of {args.repeats} runs (min-max). Cluster start-up: {t_start:.1f}s, not included. "
+        f"Tagging {n:,} articles (the corpus cycled; {args.files} Parquet files; read, tag, collect id + "
+        f"labels + scores), median of {args.repeats} interleaved runs (min-max), after one warm-up run. "
+        f"Cluster start-up: {t_start:.1f}s, not included. "
+        f"Load average (1 min) before/after: {load_before:.1f}/{load_after:.1f} on {os.cpu_count()} cores. "
         f"Dask result identical to the one-process result: {'yes' if same else 'NO'}.",
         "",
         "| configuration | seconds | articles/s | speed-up |",

@@ -364,9 +364,20 @@ class Scorer:
         self.pair_second[self.pair_keys % max(self.n_words, 1)] = True
         pair_feats_arr = np.array(pair_feats, dtype=np.int64)[order]
         # Term table: known words, then known pairs; unknown words are appended per batch.
-        self._VT = np.ascontiguousarray(np.vstack([V_words, self._IW[pair_feats_arr].reshape(-1, self.k)]).T)
-        self._N = np.concatenate([N_words, self._I2[pair_feats_arr]])
-        self.n_known = self._size = len(self._N)
+        # Term table, one column per term: rows 0..k-1 hold V (idf-weighted weights), row k holds N.
+        V = np.vstack([V_words, self._IW[pair_feats_arr].reshape(-1, self.k)])
+        N = np.concatenate([N_words, self._I2[pair_feats_arr]])
+        self._T = np.ascontiguousarray(np.vstack([V.T, N[None, :]]))
+        self.n_known = self._size = N.size
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]  # locks cannot be pickled (joblib workers, pickle of a used model)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def _learn(self, words: list[bytes]) -> bool:
@@ -386,16 +397,13 @@ class Scorer:
                 else:
                     Vu, Nu = np.zeros((len(new), self.k)), np.zeros(len(new))
                 end = self._size + len(new)
-                VT, N = self._VT, self._N
-                if end > N.size:  # grow into new arrays; readers keep the old ones
-                    cap = max(end, 2 * N.size)
-                    VT = np.zeros((self.k, cap))
-                    VT[:, : self._size] = self._VT[:, : self._size]
-                    N = np.zeros(cap)
-                    N[: self._size] = self._N[: self._size]
-                VT[:, self._size : end] = Vu.T
-                N[self._size : end] = Nu
-                self._VT, self._N = VT, N
+                T = self._T
+                if end > T.shape[1]:  # grow into a new array; readers keep the old one
+                    T = np.zeros((self.k + 1, max(end, 2 * T.shape[1])))
+                    T[:, : self._size] = self._T[:, : self._size]
+                T[: self.k, self._size : end] = Vu.T
+                T[self.k, self._size : end] = Nu
+                self._T = T
                 for i, w in enumerate(new):
                     self.byte_id[w] = self._size + i
                 self._size = end
@@ -466,16 +474,16 @@ class Scorer:
             words = [tokens[p] for p in unknown.tolist()]
             if self._learn(list(dict.fromkeys(words))):
                 ids[unknown] = [self.byte_id[w] for w in words]
-        VT, N = self._VT, self._N  # after the ids: every id read so far has its row here
+        T = self._T  # after the ids: every id read so far has its column here
         unknown = np.flatnonzero(ids == -1)
         if unknown.size:  # the cache is full: a table for this batch only
             local: dict[bytes, int] = {}
-            ids[unknown] = [local.setdefault(tokens[p], N.size + len(local)) for p in unknown.tolist()]
+            ids[unknown] = [local.setdefault(tokens[p], T.shape[1] + len(local)) for p in unknown.tolist()]
             if f.use_affixes:
                 Vu, Nu = self._term_vectors([w.decode("utf-8", "surrogatepass") for w in local])
             else:
                 Vu, Nu = np.zeros((len(local), self.k)), np.zeros(len(local))
-            VT, N = np.hstack([VT, Vu.T]), np.concatenate([N, Nu])
+            T = np.hstack([T, np.vstack([Vu.T, Nu[None, :]])])
         word_pos = np.flatnonzero(~is_mark)
         term = ids[word_pos]
         unit = unit_of[word_pos]
@@ -490,15 +498,16 @@ class Scorer:
             hit = self.pair_keys[where] == keys
             term = np.concatenate([term, self.n_words + where[hit]])
             unit = np.concatenate([unit, unit_of[a[hit]]])
-        n_terms = N.size
+        n_terms = T.shape[1]
         # One sort of (article, term, unit-in-article) keys counts every (unit, term) and,
         # summing runs, every (article, term).
         first_unit = np.flatnonzero(mark_kind == -2)
         in_doc = unit - first_unit[unit_owner[unit]]
         ubits = max(int(in_doc.max()).bit_length(), 1) if in_doc.size else 1
-        if (len(docs) * n_terms).bit_length() + ubits > 62:
+        tbits = max(n_terms.bit_length(), 1)
+        if len(docs).bit_length() + tbits + ubits > 62:
             return self._score_halves(docs)
-        key = np.sort(((unit_owner[unit] * n_terms + term) << ubits) | in_doc)
+        key = np.sort((((unit_owner[unit] << tbits) | term) << ubits) | in_doc)
         if key.size == 0:
             empty = np.zeros((0,), dtype=np.int64)
             u_unit = u_term = d_doc = d_term = empty
@@ -511,7 +520,8 @@ class Scorer:
             counts = np.diff(starts, append=key.size).astype(np.float64)
             run = key[starts]
             doc_term = run >> ubits
-            d_doc_all, u_term = np.divmod(doc_term, n_terms)
+            u_term = doc_term & ((1 << tbits) - 1)
+            d_doc_all = doc_term >> tbits
             u_unit = first_unit[d_doc_all] + (run & ((1 << ubits) - 1))
             d_change = np.empty(run.size, dtype=bool)
             d_change[0] = True
@@ -520,9 +530,9 @@ class Scorer:
             weighted = counts if f.title_weight == 1 else counts * np.where(unit_is_title[u_unit], f.title_weight, 1)
             d_counts = np.add.reduceat(weighted, d_starts)
             d_doc, d_term = d_doc_all[d_starts], u_term[d_starts]
-        unit_scores, unit_sq = self._accumulate(u_unit, u_term, counts, n_units, VT, N)
+        unit_scores, unit_sq = self._accumulate(u_unit, u_term, counts, n_units, T)
         keep = d_counts > 0
-        doc_scores, doc_sq = self._accumulate(d_doc[keep], d_term[keep], d_counts[keep], len(docs), VT, N)
+        doc_scores, doc_sq = self._accumulate(d_doc[keep], d_term[keep], d_counts[keep], len(docs), T)
         return doc_scores, unit_scores, unit_owner, doc_sq == 0, unit_sq == 0
 
     def _score_halves(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -541,13 +551,16 @@ class Scorer:
         )
 
     def _accumulate(
-        self, row: np.ndarray, term: np.ndarray, counts: np.ndarray, n_rows: int, VT: np.ndarray, N: np.ndarray
+        self, row: np.ndarray, term: np.ndarray, counts: np.ndarray, n_rows: int, T: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised ``sum(tf * V[term])`` per row, and the squared norms."""
         tf = 1.0 + np.log(counts) if self.f.sublinear_tf else counts
-        sq = np.bincount(row, weights=tf * tf * N[term], minlength=n_rows)
+        G = T.take(term, axis=1)
+        G *= tf
+        sq = np.bincount(row, weights=G[self.k] * tf, minlength=n_rows)
         norm = np.sqrt(sq)
         scale = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)
         out = np.empty((n_rows, self.k))
         for j in range(self.k):
-            out[:, j] = np.bincount(row, weights=VT[j][term] * tf, minlength=n_rows) * scale
+            out[:, j] = np.bincount(row, weights=G[j], minlength=n_rows) * scale
         return out, sq

@@ -63,12 +63,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def as_docs(X: TextLike | Iterable[TextLike], max_chars: int = MAX_ARTICLE_CHARS) -> list[Article]:
-    """Coerce a str, an Article, or an iterable of either into a list of Articles.
-
-    A plain string is an article with no title. ``None`` or any other type
-    raises :class:`~customs_topics.errors.InputError` naming the item.
-    """
+def _coerce(X: TextLike | Iterable[TextLike], max_chars: int, pairs: bool) -> list[Any]:
+    """Validate inputs; return Articles, or (title, body) pairs when ``pairs``."""
     if isinstance(X, (str, Article)):
         X = [X]
     elif isinstance(X, (bytes, bytearray)):
@@ -79,28 +75,41 @@ def as_docs(X: TextLike | Iterable[TextLike], max_chars: int = MAX_ARTICLE_CHARS
         )
     elif X is None:
         raise InputError("expected str, Article or an iterable of them, got None", field="X")
-    out: list[Article] = []
     try:
         items = iter(X)
     except TypeError:
         raise InputError(f"expected str, Article or an iterable of them, got {type(X).__name__}", field="X") from None
+    out: list[Any] = []
     for i, item in enumerate(items):
-        if isinstance(item, Article):
-            article = item
-        elif isinstance(item, str):
-            article = Article(id=None, title="", body=item)  # type: ignore[arg-type]
+        if isinstance(item, str):
+            title, body = "", item
+        elif isinstance(item, Article):
+            title, body = item.title, item.body
         else:
             raise InputError(f"expected str or Article, got {type(item).__name__}", field=f"X[{i}]")
-        if len(article.title) + len(article.body) > max_chars:
-            log.warning(
-                "input %d is %d characters, truncated to %d", i, len(article.title) + len(article.body), max_chars
-            )
-            title = article.title[:max_chars]
-            article = Article(
-                article.id, title, article.body[: max(0, max_chars - len(title))], article.labels, article.meta
-            )
-        out.append(article)
+        if len(title) + len(body) > max_chars:
+            log.warning("input %d is %d characters, truncated to %d", i, len(title) + len(body), max_chars)
+            title = title[:max_chars]
+            body = body[: max(0, max_chars - len(title))]
+            if isinstance(item, Article):
+                item = Article(item.id, title, body, item.labels, item.meta)
+        if pairs:
+            out.append((title, body))
+        elif isinstance(item, Article):
+            out.append(item)
+        else:
+            out.append(Article(id=None, title=title, body=body))  # type: ignore[arg-type]
     return out
+
+
+def as_docs(X: TextLike | Iterable[TextLike], max_chars: int = MAX_ARTICLE_CHARS) -> list[Article]:
+    """Coerce a str, an Article, or an iterable of either into a list of Articles.
+
+    A plain string is an article with no title. ``None`` or any other type
+    raises :class:`~customs_topics.errors.InputError` naming the item.
+    Longer than ``max_chars`` characters: truncated, with a warning.
+    """
+    return _coerce(X, max_chars, pairs=False)
 
 
 def combined_scores(
@@ -123,7 +132,11 @@ def combined_scores(
 
 
 def _chunk_scores(scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc]) -> np.ndarray:
-    return combined_scores(scorer, intercept, sentence_weight, docs)[0]
+    """Scores of any number of articles, ``CHUNK`` at a time (bounded memory)."""
+    parts = [
+        combined_scores(scorer, intercept, sentence_weight, docs[i : i + CHUNK])[0] for i in range(0, len(docs), CHUNK)
+    ]
+    return np.vstack(parts) if parts else np.zeros((0, len(intercept)))
 
 
 #: Articles scored per vectorised pass (bounds memory; larger batches are split).
@@ -222,6 +235,41 @@ class TopicClassifier:
         defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) != v]
         return f"TopicClassifier({', '.join(changed)})"
+
+    # ------------------------------------------------------ scikit-learn glue
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        """Tags for scikit-learn >= 1.6 (scikit-learn is imported only when it asks).
+
+        Text in, several outputs. Deliberately not a "classifier": for
+        scikit-learn that means single-output with ``classes_`` (scorers read
+        it, and ``cv=<int>`` would refuse lists of label lists).
+        """
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=False, multi_output=True, single_output=False),
+            input_tags=InputTags(one_d_array=False, two_d_array=False, string=True),
+        )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "coef_")
+
+    def score(self, X: Iterable[TextLike], y: Iterable[Iterable[str]] | np.ndarray) -> float:
+        """Micro-averaged F1 of ``predict(X)`` against ``y`` (label lists or an
+        indicator matrix aligned with :attr:`labels`); the default score of
+        ``GridSearchCV`` and ``cross_val_score``."""
+        from .corpus import label_matrix
+
+        self._check_fitted()
+        if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype != object:
+            Y = (y > 0).astype(np.int8)
+        else:
+            Y = label_matrix(y, self.labels_)
+        pred = label_matrix(self.predict(X), self.labels_)
+        tp = int(np.sum((pred == 1) & (Y == 1)))
+        wrong = int(np.sum(pred != Y))
+        return 2 * tp / (2 * tp + wrong) if tp else 0.0
 
     # --------------------------------------------------------------------- fit
     def _featurizer(self) -> Featurizer:
@@ -352,20 +400,21 @@ class TopicClassifier:
     def decision_function(self, X: TextLike | Iterable[TextLike]) -> np.ndarray:
         """Raw linear scores (n_inputs, n_labels); ``-inf`` for text with no known term."""
         self._check_fitted()
-        docs = _pairs(as_docs(X))
+        docs = _coerce(X, MAX_ARTICLE_CHARS, pairs=True)
         scorer = self._get_scorer()
         weight = float(self.sentence_weight)
-        if len(docs) <= CHUNK:
+        n_jobs = self.n_jobs or 1
+        if n_jobs == 1 or len(docs) <= CHUNK:
             return _chunk_scores(scorer, self.intercept_, weight, docs)
-        chunks = [docs[i : i + CHUNK] for i in range(0, len(docs), CHUNK)]
-        if (self.n_jobs or 1) == 1:
-            parts = [_chunk_scores(scorer, self.intercept_, weight, c) for c in chunks]
-        else:
-            from joblib import Parallel, delayed
+        from joblib import Parallel, cpu_count, delayed
 
-            parts = Parallel(n_jobs=self.n_jobs)(
-                delayed(_chunk_scores)(scorer, self.intercept_, weight, c) for c in chunks
-            )
+        # One piece per worker: the scorer is sent once per piece, not once per chunk.
+        workers = min(cpu_count() if n_jobs < 0 else n_jobs, -(-len(docs) // CHUNK))
+        size = -(-len(docs) // workers)
+        parts = Parallel(n_jobs=workers)(
+            delayed(_chunk_scores)(scorer, self.intercept_, weight, docs[i : i + size])
+            for i in range(0, len(docs), size)
+        )
         return np.vstack(parts)
 
     def predict_proba(self, X: TextLike | Iterable[TextLike]) -> np.ndarray:
@@ -397,9 +446,13 @@ class TopicClassifier:
         return self._labels_of(P, self._threshold_array(thresholds))
 
     def _labels_of(self, P: np.ndarray, t: np.ndarray) -> list[list[str]]:
-        hits = t <= P
-        hits[P <= 0.0] = False
-        return [[self.labels_[j] for j in np.flatnonzero(row)] for row in hits]
+        hits = (t <= P) & (P > 0.0)
+        if hits.shape[1] > 16:
+            return [[self.labels_[j] for j in np.flatnonzero(row)] for row in hits]
+        # Each row's label set as a bit code; one list per distinct code.
+        codes = hits.astype(np.int64) @ (1 << np.arange(hits.shape[1], dtype=np.int64))
+        names = {int(c): [self.labels_[j] for j in range(hits.shape[1]) if c >> j & 1] for c in np.unique(codes)}
+        return [list(names[c]) for c in codes.tolist()]
 
     def tag(self, X: TextLike | Iterable[TextLike], thresholds: Thresholds = None, explain: int = 0) -> list[Tag]:
         """Labels, per-theme scores and (with ``explain=k``) the top ``k``
