@@ -78,6 +78,35 @@ def fasttext_model(texts: list[str], Y: np.ndarray, labels: Sequence[str], workd
     return fasttext.train_supervised(str(path), loss="ova", wordNgrams=2, epoch=25, verbose=0, thread=2)
 
 
+class ReferenceScorer:
+    """The pre-optimisation scoring path: feature rows built in Python
+    (``Featurizer.transform``/``transform_units``), then ``rows @ W``."""
+
+    def __init__(self, featurizer: Any, W: np.ndarray) -> None:
+        self.f, self.W = featurizer, np.asarray(W, dtype=np.float64)
+
+    def score(self, docs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, ...]:
+        rows = self.f.transform(docs)
+        units, owner = self.f.transform_units(docs)
+        return rows.dot(self.W), units.dot(self.W), owner, np.diff(rows.indptr) == 0, np.diff(units.indptr) == 0
+
+
+def accuracy_parity(corpus: list[Any], labels: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Grouped 5-fold CV of the bundled recipe with the fast scorer and with the reference path."""
+    from customs_topics import TopicClassifier
+    from customs_topics.features import Featurizer
+    from customs_topics.trainer import cross_validate
+
+    fast = cross_validate(TopicClassifier(themes=labels), corpus, 5)
+    original = Featurizer.scorer
+    Featurizer.scorer = lambda self, W: ReferenceScorer(self, W)  # type: ignore[method-assign]
+    try:
+        reference = cross_validate(TopicClassifier(themes=labels), corpus, 5)
+    finally:
+        Featurizer.scorer = original  # type: ignore[method-assign]
+    return fast, reference
+
+
 def cold_start(code: str, repeats: int) -> list[float]:
     """Wall time of a fresh interpreter running ``code`` (median of repeats)."""
     out = []
@@ -108,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--stream-mb", type=int, default=200, help="size of the JSON Lines file for the memory test")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--no-parity", action="store_true", help="skip the accuracy-parity cross-validation")
     args = parser.parse_args(argv)
 
     labels = list(load_taxonomy().ids)
@@ -219,6 +249,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "target < 300 MB",
         )
     )
+
+    # --- accuracy unchanged -------------------------------------------------------
+    if not args.no_parity:
+        fast, ref = accuracy_parity(corpus, labels)
+        rows.append(
+            (
+                "CV micro / macro F1, fast scorer vs reference (pre-optimisation) path",
+                f"{fast['micro']['f1']:.4f} / {fast['macro']['f1']:.4f} vs "
+                f"{ref['micro']['f1']:.4f} / {ref['macro']['f1']:.4f}",
+                f"differences {abs(fast['micro']['f1'] - ref['micro']['f1']):.4f} / "
+                f"{abs(fast['macro']['f1'] - ref['macro']['f1']):.4f} (target <= 0.005)",
+            )
+        )
 
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

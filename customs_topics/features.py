@@ -321,6 +321,14 @@ class Featurizer:
         return Scorer(self, W)
 
 
+def _title_units(mark_kind: np.ndarray) -> np.ndarray:
+    """Whether each unit belongs to a title: the last part marker before it starts an article."""
+    if not mark_kind.size:
+        return np.zeros(0, dtype=bool)
+    last_part = np.maximum.accumulate(np.where(mark_kind != -3, np.arange(mark_kind.size), 0))
+    return mark_kind[last_part] == -2
+
+
 class Scorer:
     """Vectorised ``rows @ W`` for whole batches, for article and unit rows at once.
 
@@ -465,10 +473,6 @@ class Scorer:
         n_units = int(is_mark.sum())
         unit_of = np.cumsum(is_mark) - 1
         unit_owner = np.cumsum(mark_kind == -2) - 1
-        # A unit belongs to the title when the last part marker before it is an article start.
-        part = np.flatnonzero(mark_kind != -3)
-        last_part = np.maximum.accumulate(np.where(mark_kind != -3, np.arange(n_units), 0)) if n_units else part
-        unit_is_title = mark_kind[last_part] == -2 if n_units else np.zeros(0, dtype=bool)
         unknown = np.flatnonzero(ids == -1)
         if unknown.size:
             words = [tokens[p] for p in unknown.tolist()]
@@ -527,7 +531,9 @@ class Scorer:
             d_change[0] = True
             np.not_equal(doc_term[1:], doc_term[:-1], out=d_change[1:])
             d_starts = np.flatnonzero(d_change)
-            weighted = counts if f.title_weight == 1 else counts * np.where(unit_is_title[u_unit], f.title_weight, 1)
+            weighted = (
+                counts if f.title_weight == 1 else counts * np.where(_title_units(mark_kind)[u_unit], f.title_weight, 1)
+            )
             d_counts = np.add.reduceat(weighted, d_starts)
             d_doc, d_term = d_doc_all[d_starts], u_term[d_starts]
         unit_scores, unit_sq = self._accumulate(u_unit, u_term, counts, n_units, T)

@@ -447,7 +447,7 @@ class TopicClassifier:
 
     def _labels_of(self, P: np.ndarray, t: np.ndarray) -> list[list[str]]:
         hits = (t <= P) & (P > 0.0)
-        if hits.shape[1] > 16:
+        if hits.shape[1] > 16 or hits.shape[0] <= 8:
             return [[self.labels_[j] for j in np.flatnonzero(row)] for row in hits]
         # Each row's label set as a bit code; one list per distinct code.
         codes = hits.astype(np.int64) @ (1 << np.arange(hits.shape[1], dtype=np.int64))
