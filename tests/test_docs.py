@@ -44,3 +44,17 @@ def test_readme_taxonomy_table_matches_the_taxonomy(readme):
 
     for theme in load_taxonomy().themes:
         assert f"| `{theme.id}` | {theme.name} | {theme.definition} |" in readme
+
+
+def test_readme_example_output_is_what_the_cli_prints(readme):
+    import subprocess
+    import sys
+
+    example = next(line for line in readme.splitlines() if line.startswith('{"id": "a-'))
+    out = subprocess.run(
+        [sys.executable, "-m", "customs_topics.cli", "tag", str(ROOT / "seeds" / "wco_news_digest.txt")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert json.loads(out[0]) == json.loads(example)
