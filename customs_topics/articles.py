@@ -262,7 +262,8 @@ class _Prepend(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        data = self._fh.read(len(buffer))
+        read1 = getattr(self._fh, "read1", None)
+        data = read1(len(buffer)) if read1 is not None else self._fh.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
 
@@ -598,11 +599,22 @@ def iter_numbered(
     fh, own = _open(source)
     try:
         try:
-            head = fh.read(_HEAD_BYTES)
+            # read1: whatever a pipe has now, so JSON Lines from stdin stream without waiting for 64 KiB.
+            read1 = getattr(fh, "read1", None)
+            head = read1(_HEAD_BYTES) if read1 is not None else fh.read(_HEAD_BYTES)
+            is_text = isinstance(head, str)
+            sniff = head if is_text else _peek_text(head)
+            if format is None and head and not sniff.lstrip("\ufeff \t\r\n").startswith("{"):
+                # Not JSON Lines: other formats are read whole anyway; detect on a full head.
+                while len(head) < _HEAD_BYTES:
+                    more = fh.read(_HEAD_BYTES - len(head))
+                    if not more:
+                        break
+                    head += more
+                sniff = head if is_text else _peek_text(head)
         except OSError as exc:
             raise SourceError(f"{name}: cannot read ({exc.strerror or exc})") from None
-        is_text = isinstance(head, str)
-        fmt = format or detect_format(name, head if is_text else _peek_text(head))
+        fmt = format or detect_format(name, sniff)
         if fmt == "jsonl":
             lines = _text_lines(head, fh) if is_text else _byte_lines(head, fh, name)
             yield from _iter_jsonl(lines, name, max_chars)
