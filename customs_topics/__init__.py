@@ -15,19 +15,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .articles import Article, iter_articles, read_articles
+from .articles import Article, iter_articles, iter_records, read_articles
 from .errors import CustomsTopicsError, DataError, InputError, ModelError, SourceError, TaxonomyError
 from .model import Tag, TopicClassifier
 from .persistence import load_model, save_model
 from .taxonomy import Taxonomy, Theme, load_taxonomy
-
-
-def train(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """Fit a model on labelled data; see :func:`customs_topics.trainer.train`."""
-    from .trainer import train as _train
-
-    return _train(*args, **kwargs)
-
+from .trainer import train
 
 __all__ = [
     "Article",
@@ -43,6 +36,7 @@ __all__ = [
     "TopicClassifier",
     "__version__",
     "iter_articles",
+    "iter_records",
     "load_model",
     "load_taxonomy",
     "read_articles",

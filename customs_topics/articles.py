@@ -143,6 +143,26 @@ def _decode(data: bytes, source: str) -> str:
         ) from None
 
 
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
+
+
+def _decode_page(data: bytes, source: str, fmt: str) -> str:
+    """Decode a whole file; an HTML page that is not UTF-8 may declare its charset in a <meta> tag."""
+    try:
+        return _decode(data, source)
+    except InputError:
+        if fmt != "html":
+            raise
+        found = _META_CHARSET.search(data[:8192])
+        if found is None:
+            raise
+        try:
+            charset = codecs.lookup(found.group(1).decode("ascii")).name
+        except LookupError:
+            raise InputError(f"unknown charset {found.group(1).decode('ascii')!r} in <meta>", source=source) from None
+        return data.decode(charset, errors="replace")
+
+
 def _normalise(text: str) -> str:
     """Drop a BOM and NUL bytes, turn CRLF/CR into LF."""
     if text.startswith("\ufeff"):
@@ -424,8 +444,9 @@ class _HTMLText(HTMLParser):
         self.title_parts: list[str] = []
         self.h1_parts: list[str] = []
         self.parts: list[str] = []
-        self.main_parts: list[str] | None = None
-        self.main_depth = 0
+        # Text of each <article> and <main> element (nested ones feed every open one).
+        self.regions: list[tuple[str, list[str]]] = []
+        self.open_regions: list[tuple[str, list[str]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
@@ -438,9 +459,9 @@ class _HTMLText(HTMLParser):
         if tag == "h1" and not self.h1_parts:
             self.in_h1 = True
         if tag in ("article", "main"):
-            if self.main_parts is None:
-                self.main_parts = []
-            self.main_depth += 1
+            region: tuple[str, list[str]] = (tag, [])
+            self.regions.append(region)
+            self.open_regions.append(region)
         if tag in self._BLOCK:
             self._emit("\n")
 
@@ -461,7 +482,10 @@ class _HTMLText(HTMLParser):
         if tag in self._BLOCK:
             self._emit("\n")
         if tag in ("article", "main"):
-            self.main_depth = max(0, self.main_depth - 1)
+            for k in range(len(self.open_regions) - 1, -1, -1):
+                if self.open_regions[k][0] == tag:
+                    del self.open_regions[k]
+                    break
 
     def handle_data(self, data: str) -> None:
         if self.in_title:
@@ -478,8 +502,16 @@ class _HTMLText(HTMLParser):
 
     def _emit(self, data: str) -> None:
         self.parts.append(data)
-        if self.main_depth and self.main_parts is not None:
-            self.main_parts.append(data)
+        for _, parts in self.open_regions:
+            parts.append(data)
+
+    def body_parts(self) -> list[str]:
+        """The longest <article>, else the longest <main>, else the whole page."""
+        for kind in ("article", "main"):
+            texts = [parts for k, parts in self.regions if k == kind and "".join(parts).strip()]
+            if texts:
+                return max(texts, key=lambda parts: len("".join(parts).strip()))
+        return self.parts
 
 
 def _squash(text: str) -> str:
@@ -491,7 +523,7 @@ def _parse_html(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     parser.feed(text)
     parser.close()
     title = _squash("".join(parser.h1_parts)) or _squash("".join(parser.title_parts))
-    parts = parser.main_parts if parser.main_parts else parser.parts
+    parts = parser.body_parts()
     paragraphs = [_squash(p) for p in "".join(parts).split("\n")]
     body = "\n\n".join(p for p in paragraphs if p and p != title)
     if not title and not body:
@@ -620,7 +652,7 @@ def iter_numbered(
             yield from _iter_jsonl(lines, name, max_chars)
             return
         rest = fh.read()
-        text = _normalise(head + rest if is_text else _decode(head + rest, name))
+        text = _normalise(head + rest if is_text else _decode_page(head + rest, name, fmt))
     finally:
         if own:
             fh.close()

@@ -188,15 +188,13 @@ def _status(args: argparse.Namespace, message: str) -> None:
 
 
 def _cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
-    from .corpus import bundled_corpus, load_labelled
+    from .corpus import training_data
     from .persistence import save_model
     from .taxonomy import load_taxonomy
     from .trainer import train
 
     taxonomy = load_taxonomy(args.taxonomy)
-    data: list[Article] = bundled_corpus(taxonomy) if args.with_bundled_corpus else []
-    for path in args.data or []:
-        data.extend(load_labelled(path, taxonomy))
+    data: list[Article] = training_data(args.data or [], taxonomy, bundled=args.with_bundled_corpus)
     if not data:
         raise InputError("no training data: give --data FILE.jsonl (and/or --with-bundled-corpus)")
     params = {} if args.C is None else {"C": args.C}
@@ -257,6 +255,10 @@ def _cmd_taxonomy(args: argparse.Namespace, out: IO[str]) -> int:
             out.write(f"  + {item}\n")
         for item in theme.excludes:
             out.write(f"  - {item}\n")
+    if tax.decisions:
+        out.write("\nDecisions on recurring cases:\n")
+        for item in tax.decisions:
+            out.write(f"  * {item}\n")
     return EXIT_OK
 
 
@@ -325,7 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cross-validate, fit and save a model (with its model card).",
     )
     tr.add_argument("--data", action="append", metavar="FILE.jsonl", help="labelled data (repeatable)")
-    tr.add_argument("--with-bundled-corpus", action="store_true", help="also train on the bundled corpus")
+    tr.add_argument(
+        "--with-bundled-corpus",
+        action="store_true",
+        help="also train on the bundled corpus (a --data record with a bundled article's id relabels it)",
+    )
     tr.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")
     tr.add_argument("--out", required=True, metavar="DIR", help="directory to write the model to")
     tr.add_argument("--folds", type=_non_negative, default=5, metavar="K", help="cross-validation folds (0: skip)")

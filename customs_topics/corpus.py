@@ -32,7 +32,7 @@ from .taxonomy import Taxonomy, load_taxonomy
 
 def load_labelled(
     source: Source,
-    taxonomy: Taxonomy | None = None,
+    taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
     *,
     format: Format | None = None,
 ) -> list[Article]:
@@ -51,9 +51,16 @@ def load_labelled(
         ...
         customs_topics.errors.DataError: <stream>:1: field 'labels': unknown theme 'spam' (the taxonomy has: ...)
     """
-    taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
+    return [article for _, article in _load_numbered(source, taxonomy, format)]
+
+
+def _load_numbered(
+    source: Source, taxonomy: Taxonomy | str | os.PathLike[str] | None, format: Format | None
+) -> list[tuple[int, Article]]:
+    if not isinstance(taxonomy, Taxonomy):
+        taxonomy = load_taxonomy(taxonomy)
     known = set(taxonomy.ids)
-    out: list[Article] = []
+    out: list[tuple[int, Article]] = []
     for line, item in iter_numbered(source, format or "jsonl"):
         if isinstance(item, InputError):
             raise DataError(item.reason, source=item.source, line=item.line, field=item.field)
@@ -72,7 +79,7 @@ def load_labelled(
                     line=line,
                     field="labels",
                 )
-        out.append(_dedupe_labels(item))
+        out.append((line, _dedupe_labels(item)))
     return out
 
 
@@ -120,6 +127,43 @@ def bundled_corpus(taxonomy: Taxonomy | None = None) -> list[Article]:
     """The bundled training data: the seed digest plus ``seeds/corpus/train.jsonl``."""
     path = shipped("seeds", "corpus", "train.jsonl")
     return load_seed_digest() + load_labelled(path, taxonomy)
+
+
+def training_data(
+    files: Sequence[str | os.PathLike[str]],
+    taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
+    *,
+    bundled: bool = False,
+) -> list[Article]:
+    """Labelled articles of ``files``, optionally on top of the bundled corpus.
+
+    With ``bundled=True`` a record whose ``id`` is a bundled article's id
+    replaces that article: this is how you relabel bundled articles for a
+    theme you add. Any other repeated id raises
+    :class:`~customs_topics.errors.DataError` naming both places.
+    """
+    if not isinstance(taxonomy, Taxonomy):
+        taxonomy = load_taxonomy(taxonomy)
+    articles = bundled_corpus(taxonomy) if bundled else []
+    position = {a.id: i for i, a in enumerate(articles)}
+    seen: dict[str, str] = {}
+    for path in files:
+        for line, article in _load_numbered(path, taxonomy, None):
+            where = f"{os.fspath(path)}:{line}"
+            if article.id in seen:
+                raise DataError(
+                    f"duplicate id {article.id!r} (first on {seen[article.id]})",
+                    source=os.fspath(path),
+                    line=line,
+                    field="id",
+                )
+            seen[article.id] = where
+            if article.id in position:  # relabels a bundled article
+                articles[position[article.id]] = article
+            else:
+                position[article.id] = len(articles)
+                articles.append(article)
+    return articles
 
 
 def check_duplicate_ids(articles: Sequence[Article]) -> None:

@@ -18,7 +18,29 @@ from __future__ import annotations
 
 
 class CustomsTopicsError(Exception):
-    """Base class of every error raised on purpose by customs-topics."""
+    """Base class of every error raised on purpose by customs-topics.
+
+    Every instance has ``source``, ``line``, ``field`` and ``reason``
+    attributes (``None`` where they do not apply).
+    """
+
+    source: str | None = None
+    line: int | None = None
+    field: str | None = None
+    reason: str = ""
+
+
+class _PathError(CustomsTopicsError):
+    """An error whose message reads ``PATH: reason``; ``source`` is the path."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(message)
+        if source is None and ": " in message:
+            source, _, reason = message.partition(": ")
+        else:
+            reason = message
+        self.source = source
+        self.reason = reason
 
 
 def _where(source: str | None, line: int | None, field: str | None) -> str:
@@ -69,9 +91,9 @@ class TaxonomyError(InputError):
     """A taxonomy file is malformed or inconsistent."""
 
 
-class ModelError(CustomsTopicsError, ValueError):
+class ModelError(_PathError, ValueError):
     """A model directory is missing, truncated, tampered with or incompatible."""
 
 
-class SourceError(CustomsTopicsError, OSError):
+class SourceError(_PathError, OSError):
     """A file or directory cannot be read (missing, a directory, unreadable)."""

@@ -406,7 +406,9 @@ class Scorer:
                     Vu, Nu = np.zeros((len(new), self.k)), np.zeros(len(new))
                 end = self._size + len(new)
                 T = self._T
-                if end > T.shape[1]:  # grow into a new array; readers keep the old one
+                if end > T.shape[1] or not T.flags.writeable:
+                    # Grow into a new array (readers keep the old one); also when the table is a
+                    # read-only copy, as in joblib workers that receive it memory-mapped.
                     T = np.zeros((self.k + 1, max(end, 2 * T.shape[1])))
                     T[:, : self._size] = self._T[:, : self._size]
                 T[: self.k, self._size : end] = Vu.T

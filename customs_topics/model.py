@@ -425,14 +425,24 @@ class TopicClassifier:
         t = np.array(self.thresholds_, dtype=np.float64)
         if thresholds is None:
             return t
-        if isinstance(thresholds, (int, float)):
-            return np.full_like(t, float(thresholds))
-        for label, value in thresholds.items():
+        if isinstance(thresholds, Mapping):
+            items = list(thresholds.items())
+        else:
+            items = [(label, thresholds) for label in self.labels_]
+        for label, value in items:
             if label not in self.labels_:
                 raise InputError(
                     f"unknown theme {label!r} (the model has: {', '.join(self.labels_)})", field="thresholds"
                 )
-            t[self.labels_.index(label)] = float(value)
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = float("nan")
+            if isinstance(value, bool) or not 0.0 <= number <= 1.0:
+                raise InputError(
+                    f"threshold for {label!r} must be a number from 0 to 1, got {value!r}", field="thresholds"
+                )
+            t[self.labels_.index(label)] = number
         return t
 
     def predict(self, X: TextLike | Iterable[TextLike], thresholds: Thresholds = None) -> list[list[str]]:

@@ -127,7 +127,7 @@ class Taxonomy:
             raise TaxonomyError("expected a list of strings", source=source, field="decisions")
         return cls(
             themes=tuple(themes),
-            name=str(data.get("name", base.name if base else "custom")),
+            name=str(data.get("name", f"{base.name} (extended)" if base else "custom")),
             version=str(data.get("version", "1")),
             description=str(data.get("description", base.description if base else "")),
             decisions=(base.decisions if base else ()) + tuple(decisions),

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .articles import Article
-from .corpus import check_duplicate_ids, label_matrix, load_labelled, summarize
+from .corpus import bundled_corpus, check_duplicate_ids, label_matrix, load_labelled, summarize, training_data
 from .errors import DataError
 from .evaluation import grouped_folds, scores
 from .model import TopicClassifier
@@ -29,10 +29,15 @@ log = logging.getLogger("customs_topics")
 DataSource = Sequence[Article] | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
-def _load_data(data: DataSource, taxonomy: Taxonomy) -> tuple[list[Article], list[str]]:
+def _load_data(data: DataSource, taxonomy: Taxonomy, bundled: bool) -> tuple[list[Article], list[str]]:
     if isinstance(data, (str, os.PathLike)):
         data = [data]
     items = list(data)
+    if bundled and not any(isinstance(x, Article) for x in items):
+        files = [os.fspath(p) for p in items]  # type: ignore[arg-type]
+        return training_data(files, taxonomy, bundled=True), ["bundled corpus", *files]
+    if bundled:
+        items = bundled_corpus(taxonomy) + items  # type: ignore[operator]
     if items and all(isinstance(x, Article) for x in items):
         articles: list[Article] = items  # type: ignore[assignment]
         known = set(taxonomy.ids)
@@ -106,6 +111,7 @@ def train(
     data: DataSource,
     taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
     *,
+    bundled: bool = False,
     cv_folds: int = 5,
     progress: Callable[[int, int], None] | None = None,
     **params: Any,
@@ -115,6 +121,9 @@ def train(
     ``data`` is a list of labelled :class:`Article` or one or more JSON Lines
     paths (see :func:`~customs_topics.corpus.load_labelled`); ``taxonomy`` a
     :class:`Taxonomy` or a taxonomy file (the built-in one by default).
+    ``bundled=True`` adds the bundled corpus; records of ``data`` with a
+    bundled article's id relabel it (see
+    :func:`~customs_topics.corpus.training_data`).
     ``params`` go to :class:`TopicClassifier`. The cross-validation report and
     a training-data summary are kept in ``model.info_`` for the model card.
     Every theme of the taxonomy needs enough examples; missing ones raise
@@ -122,7 +131,7 @@ def train(
     """
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
-    articles, files = _load_data(data, taxonomy)
+    articles, files = _load_data(data, taxonomy, bundled)
     check_duplicate_ids(articles)
     labels = list(taxonomy.ids)
     estimator = TopicClassifier(themes=labels, **params)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from customs_topics import Article, InputError, ModelError, load_model
+from customs_topics.persistence import bundled_model_path
 
 pd = pytest.importorskip("pandas")
 
@@ -306,7 +307,10 @@ def test_dask_jsonl_dataframe_and_bag(client, tmp_path, model):
     expected = model.predict(_articles(df))
 
     ddf = dd.read_json(str(tmp_path / "part-*.jsonl"), lines=True, blocksize=None)
-    out = ct_dask.tag_dataframe(ddf, prefix="pred_", model=DEFAULT_MODEL).compute().sort_values("row")
+    # An explicit path to the same files the Bag below loads with model=None: one load per worker.
+    # (Not the repo's models/default: after a non-editable install the bundled model lives in site-packages.)
+    same = bundled_model_path()
+    out = ct_dask.tag_dataframe(ddf, prefix="pred_", model=same).compute().sort_values("row")
     assert out["pred_labels"].tolist() == expected
 
     bag = db.read_text(str(tmp_path / "part-*.jsonl")).map(json.loads)
