@@ -99,15 +99,6 @@ def test_wrong_dtype_with_matching_checksum(model_dir, dtype):
         load_model(model_dir)
 
 
-@pytest.mark.parametrize("version", [0, -1, True, 2**70, [1]])
-def test_bad_format_versions(model_dir, version):
-    doc = read_doc(model_dir)
-    doc["format_version"] = version
-    write_doc(model_dir, doc)
-    with pytest.raises(ModelError, match="format version"):
-        load_model(model_dir)
-
-
 @pytest.mark.parametrize(
     "thresholds", [[float("nan")] * 4, [2.0, 0.5, 0.5, 0.5], [-0.1, 0.5, 0.5, 0.5], ["a", "b", "c", "d"], [[0.5]] * 4]
 )

@@ -153,7 +153,7 @@ def test_modified_weights_checksum_mismatch(model_dir):
         load_model(model_dir)
 
 
-@pytest.mark.parametrize("version", [FORMAT_VERSION + 1, 99, "1", None, 1.0])
+@pytest.mark.parametrize("version", [FORMAT_VERSION + 1, 99, "1", None, 1.0, 0, -1, True, 2**70, [1]])
 def test_unsupported_format_version(model_dir, version):
     doc = read_doc(model_dir)
     doc["format_version"] = version

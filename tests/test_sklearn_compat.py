@@ -40,47 +40,7 @@ from customs_topics.corpus import label_matrix
 THEMES = ["illicit_trade", "strategic_trade_control", "facilitation", "health_goods"]
 
 
-class _ProposedGlue:
-    """The code proposed for TopicClassifier in integrations_requests.md (verbatim)."""
-
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        from sklearn.utils import InputTags, Tags, TargetTags
-
-        return Tags(
-            estimator_type=None,
-            target_tags=TargetTags(required=False, multi_output=True, single_output=False),
-            input_tags=InputTags(one_d_array=False, two_d_array=False, string=True),
-        )
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "coef_")
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Stand-in for the requested features.Scorer.__getstate__ fix (the cached
-        # scorer holds a threading.Lock); not part of the model.py request.
-        state = self.__dict__.copy()
-        state["_scorer"] = None
-        return state
-
-    def score(self, X: Any, y: Any) -> float:
-        self._check_fitted()  # type: ignore[attr-defined]
-        if isinstance(y, np.ndarray) and y.ndim == 2 and y.dtype != object:
-            Y = (y > 0).astype(np.int8)
-        else:
-            Y = label_matrix(y, self.labels_)  # type: ignore[attr-defined]
-        pred = label_matrix(self.predict(X), self.labels_)  # type: ignore[attr-defined]
-        tp = int(np.sum((pred == 1) & (Y == 1)))
-        wrong = int(np.sum(pred != Y))
-        return 2 * tp / (2 * tp + wrong) if tp else 0.0
-
-
-HAS_GLUE = all(hasattr(TopicClassifier, name) for name in ("__sklearn_tags__", "score"))
-if HAS_GLUE:
-    Estimator = TopicClassifier
-else:
-
-    class Estimator(_ProposedGlue, TopicClassifier):  # type: ignore[no-redef]
-        pass
+Estimator = TopicClassifier
 
 
 def texts_of(records: Any) -> list[str]:
@@ -164,7 +124,6 @@ def test_tags():
     assert not is_classifier(Estimator())
 
 
-@pytest.mark.xfail(not HAS_GLUE, reason="model.py change request pending (see integrations_requests.md)", strict=True)
 def test_model_has_sklearn_glue():
     from sklearn.utils import get_tags
 
