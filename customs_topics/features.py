@@ -445,7 +445,7 @@ class Scorer:
         ids = np.fromiter(map(get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
         if not raw.isascii():
             # Non-ASCII pieces may hold several words (or none): split them again with the regex.
-            odd = [p for p in np.flatnonzero(ids == -1).tolist() if not tokens[p].isascii()]
+            odd = [p for p in (ids == -1).nonzero()[0].tolist() if not tokens[p].isascii()]
             if odd:
                 out: list[bytes] = []
                 id_parts: list[np.ndarray] = []
@@ -475,13 +475,13 @@ class Scorer:
         n_units = int(is_mark.sum())
         unit_of = np.cumsum(is_mark) - 1
         unit_owner = np.cumsum(mark_kind == -2) - 1
-        unknown = np.flatnonzero(ids == -1)
+        unknown = (ids == -1).nonzero()[0]
         if unknown.size:
             words = [tokens[p] for p in unknown.tolist()]
             if self._learn(list(dict.fromkeys(words))):
                 ids[unknown] = [self.byte_id[w] for w in words]
         T = self._T  # after the ids: every id read so far has its column here
-        unknown = np.flatnonzero(ids == -1)
+        unknown = (ids == -1).nonzero()[0]
         if unknown.size:  # the cache is full: a table for this batch only
             local: dict[bytes, int] = {}
             ids[unknown] = [local.setdefault(tokens[p], T.shape[1] + len(local)) for p in unknown.tolist()]
@@ -490,7 +490,7 @@ class Scorer:
             else:
                 Vu, Nu = np.zeros((len(local), self.k)), np.zeros(len(local))
             T = np.hstack([T, np.vstack([Vu.T, Nu[None, :]])])
-        word_pos = np.flatnonzero(~is_mark)
+        word_pos = (~is_mark).nonzero()[0]
         term = ids[word_pos]
         unit = unit_of[word_pos]
         if f.ngram_max >= 2 and word_pos.size > 1 and self.pair_keys.size:
@@ -507,7 +507,7 @@ class Scorer:
         n_terms = T.shape[1]
         # One sort of (article, term, unit-in-article) keys counts every (unit, term) and,
         # summing runs, every (article, term).
-        first_unit = np.flatnonzero(mark_kind == -2)
+        first_unit = (mark_kind == -2).nonzero()[0]
         in_doc = unit - first_unit[unit_owner[unit]]
         ubits = max(int(in_doc.max()).bit_length(), 1) if in_doc.size else 1
         tbits = max(n_terms.bit_length(), 1)
@@ -522,8 +522,11 @@ class Scorer:
             change = np.empty(key.size, dtype=bool)
             change[0] = True
             np.not_equal(key[1:], key[:-1], out=change[1:])
-            starts = np.flatnonzero(change)
-            counts = np.diff(starts, append=key.size).astype(np.float64)
+            starts = change.nonzero()[0]
+            ends = np.empty_like(starts)
+            ends[:-1] = starts[1:]
+            ends[-1] = key.size
+            counts = (ends - starts).astype(np.float64)
             run = key[starts]
             doc_term = run >> ubits
             u_term = doc_term & ((1 << tbits) - 1)
@@ -532,7 +535,7 @@ class Scorer:
             d_change = np.empty(run.size, dtype=bool)
             d_change[0] = True
             np.not_equal(doc_term[1:], doc_term[:-1], out=d_change[1:])
-            d_starts = np.flatnonzero(d_change)
+            d_starts = d_change.nonzero()[0]
             weighted = (
                 counts if f.title_weight == 1 else counts * np.where(_title_units(mark_kind)[u_unit], f.title_weight, 1)
             )

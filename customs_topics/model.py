@@ -123,8 +123,12 @@ def combined_scores(
     S = doc + intercept
     U = np.where(unit_empty[:, None], -np.inf, unit + intercept)
     if sentence_weight and len(docs):
-        best = np.full_like(S, -np.inf)
-        np.maximum.at(best, owner, U)
+        # Every article has at least two units (title, body), contiguous and in article order.
+        new = np.empty(owner.size, dtype=bool)
+        new[0] = True
+        np.not_equal(owner[1:], owner[:-1], out=new[1:])
+        starts = new.nonzero()[0]
+        best = np.maximum.reduceat(U, starts, axis=0)
         has = np.isfinite(best)
         S = np.where(has, (1 - sentence_weight) * S + sentence_weight * np.where(has, best, 0.0), S)
     S[doc_empty] = -np.inf
@@ -136,6 +140,8 @@ def _chunk_scores(scorer: Scorer, intercept: np.ndarray, sentence_weight: float,
     parts = [
         combined_scores(scorer, intercept, sentence_weight, docs[i : i + CHUNK])[0] for i in range(0, len(docs), CHUNK)
     ]
+    if len(parts) == 1:
+        return parts[0]
     return np.vstack(parts) if parts else np.zeros((0, len(intercept)))
 
 
