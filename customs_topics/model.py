@@ -121,16 +121,16 @@ def combined_scores(
     """
     doc, unit, owner, doc_empty, unit_empty = scorer.score(docs)
     S = doc + intercept
-    U = np.where(unit_empty[:, None], -np.inf, unit + intercept)
+    U = unit + intercept
+    U[unit_empty] = -np.inf
     if sentence_weight and len(docs):
-        # Every article has at least two units (title, body), contiguous and in article order.
+        # Every article has at least two units (title, body), contiguous and in article order;
+        # an article with any known term has a unit with one, so ``best`` is finite for it.
         new = np.empty(owner.size, dtype=bool)
         new[0] = True
         np.not_equal(owner[1:], owner[:-1], out=new[1:])
-        starts = new.nonzero()[0]
-        best = np.maximum.reduceat(U, starts, axis=0)
-        has = np.isfinite(best)
-        S = np.where(has, (1 - sentence_weight) * S + sentence_weight * np.where(has, best, 0.0), S)
+        best = np.maximum.reduceat(U, new.nonzero()[0], axis=0)
+        S = (1 - sentence_weight) * S + sentence_weight * best
     S[doc_empty] = -np.inf
     return S, U, owner
 
