@@ -7,11 +7,11 @@ Messages name the source, the line and the field involved.
 
 Example:
     >>> from customs_topics.errors import InputError
-    >>> try:
-    ...     raise InputError("expected a string", source="a.jsonl", line=3, field="title")
-    ... except ValueError as exc:
-    ...     print(exc)
-    a.jsonl:3: field 'title': expected a string
+    >>> exc = InputError("expected a string", source="a.jsonl", line=3, field="title")
+    >>> str(exc)
+    "a.jsonl:3: field 'title': expected a string"
+    >>> isinstance(exc, ValueError), exc.line
+    (True, 3)
 """
 
 from __future__ import annotations
