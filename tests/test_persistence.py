@@ -215,20 +215,6 @@ def test_object_array_is_not_unpickled(model_dir, tmp_path):
         lambda doc: doc["labels"].__setitem__(3, "food_safety"),
         lambda doc: doc["taxonomy"]["themes"].pop(),
         lambda doc: doc["taxonomy"]["themes"][0].update(id="smuggling"),
-    ],
-    ids=["reordered", "renamed", "taxonomy-short", "taxonomy-renamed"],
-)
-def test_labels_inconsistent_with_taxonomy(model_dir, edit):
-    doc = read_doc(model_dir)
-    edit(doc)
-    write_doc(model_dir, doc)
-    with pytest.raises(ModelError):
-        load_model(model_dir)
-
-
-@pytest.mark.parametrize(
-    "edit",
-    [
         lambda doc: doc.update(thresholds=[0.5]),
         lambda doc: doc.pop("labels"),
         lambda doc: doc.pop("files"),
@@ -236,9 +222,20 @@ def test_labels_inconsistent_with_taxonomy(model_dir, edit):
         lambda doc: doc["params"].update(evil=1),
         lambda doc: doc["taxonomy"]["themes"][0].update(definition=""),
     ],
-    ids=["thresholds", "no-labels", "no-files", "format", "params", "taxonomy-invalid"],
+    ids=[
+        "reordered",
+        "renamed",
+        "taxonomy-short",
+        "taxonomy-renamed",
+        "thresholds",
+        "no-labels",
+        "no-files",
+        "format",
+        "params",
+        "taxonomy-invalid",
+    ],
 )
-def test_malformed_model_json(model_dir, edit):
+def test_model_json_inconsistent_or_malformed(model_dir, edit):
     doc = read_doc(model_dir)
     edit(doc)
     write_doc(model_dir, doc)
