@@ -214,7 +214,7 @@ def _cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
-    from .corpus import bundled_corpus, load_labelled
+    from .corpus import load_labelled, training_data
     from .model import TopicClassifier
     from .persistence import load_model
     from .taxonomy import load_taxonomy
@@ -227,9 +227,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
         _print_report(evaluate(model, articles), f"model {args.model or '(bundled)'} on {args.test}", args.json, out)
         return EXIT_OK
     taxonomy = load_taxonomy(args.taxonomy)
-    data = bundled_corpus(taxonomy) if not args.data else []
-    for path in args.data or []:
-        data.extend(load_labelled(path, taxonomy))
+    data = training_data(args.data or [], taxonomy, bundled=not args.data)
     report = cross_validate(
         TopicClassifier(themes=list(taxonomy.ids), **({} if args.C is None else {"C": args.C})),
         data,
