@@ -400,10 +400,7 @@ class Scorer:
             if self._size + len(new) > self.n_known + UNKNOWN_CACHE:
                 return False
             if new:
-                if self.f.use_affixes:
-                    Vu, Nu = self._term_vectors([w.decode("utf-8", "surrogatepass") for w in new])
-                else:
-                    Vu, Nu = np.zeros((len(new), self.k)), np.zeros(len(new))
+                Vu, Nu = self._unknown_vectors(new)
                 end = self._size + len(new)
                 T = self._T
                 if end > T.shape[1] or not T.flags.writeable:
@@ -418,6 +415,10 @@ class Scorer:
                     self.byte_id[w] = self._size + i
                 self._size = end
             return True
+
+    def _unknown_vectors(self, words: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of words outside the vocabulary: only their affixes can be known (zero rows without affixes)."""
+        return self._term_vectors([w.decode("utf-8", "surrogatepass") for w in words])
 
     def _term_vectors(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         vocab = self.f.vocabulary_
@@ -485,10 +486,7 @@ class Scorer:
         if unknown.size:  # the cache is full: a table for this batch only
             local: dict[bytes, int] = {}
             ids[unknown] = [local.setdefault(tokens[p], T.shape[1] + len(local)) for p in unknown.tolist()]
-            if f.use_affixes:
-                Vu, Nu = self._term_vectors([w.decode("utf-8", "surrogatepass") for w in local])
-            else:
-                Vu, Nu = np.zeros((len(local), self.k)), np.zeros(len(local))
+            Vu, Nu = self._unknown_vectors(list(local))
             T = np.hstack([T, np.vstack([Vu.T, Nu[None, :]])])
         word_pos = (~is_mark).nonzero()[0]
         term = ids[word_pos]
