@@ -144,25 +144,30 @@ def training_data(
     """
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
-    articles = bundled_corpus(taxonomy) if bundled else []
+    records = (
+        (os.fspath(path), line, article) for path in files for line, article in _load_numbered(path, taxonomy, None)
+    )
+    return merge_records(bundled_corpus(taxonomy) if bundled else [], records)
+
+
+def merge_records(base: list[Article], records: Iterable[tuple[str, int | None, Article]]) -> list[Article]:
+    """``base`` plus ``records`` ``(source, line, article)``: a record whose id is a
+    ``base`` article's replaces it (relabelling); two records with one id raise
+    :class:`~customs_topics.errors.DataError` naming both places."""
+    articles = list(base)
     position = {a.id: i for i, a in enumerate(articles)}
     seen: dict[str, str] = {}
-    for path in files:
-        for line, article in _load_numbered(path, taxonomy, None):
-            where = f"{os.fspath(path)}:{line}"
-            if article.id in seen:
-                raise DataError(
-                    f"duplicate id {article.id!r} (first on {seen[article.id]})",
-                    source=os.fspath(path),
-                    line=line,
-                    field="id",
-                )
-            seen[article.id] = where
-            if article.id in position:  # relabels a bundled article
-                articles[position[article.id]] = article
-            else:
-                position[article.id] = len(articles)
-                articles.append(article)
+    for source, line, article in records:
+        if article.id in seen:
+            raise DataError(
+                f"duplicate id {article.id!r} (first on {seen[article.id]})", source=source, line=line, field="id"
+            )
+        seen[article.id] = f"{source}:{line}" if line is not None else source
+        if article.id in position:  # relabels a base article
+            articles[position[article.id]] = article
+        else:
+            position[article.id] = len(articles)
+            articles.append(article)
     return articles
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .articles import Article
-from .corpus import bundled_corpus, check_duplicate_ids, label_matrix, load_labelled, summarize, training_data
+from .corpus import bundled_corpus, label_matrix, merge_records, summarize, training_data
 from .errors import DataError
 from .evaluation import grouped_folds, scores
 from .model import TopicClassifier
@@ -33,32 +33,24 @@ def _load_data(data: DataSource, taxonomy: Taxonomy, bundled: bool) -> tuple[lis
     if isinstance(data, (str, os.PathLike)):
         data = [data]
     items = list(data)
-    if bundled and not any(isinstance(x, Article) for x in items):
+    if not any(isinstance(x, Article) for x in items):
         files = [os.fspath(p) for p in items]  # type: ignore[arg-type]
-        return training_data(files, taxonomy, bundled=True), ["bundled corpus", *files]
-    if bundled:
-        items = bundled_corpus(taxonomy) + items  # type: ignore[operator]
-    if items and all(isinstance(x, Article) for x in items):
-        articles: list[Article] = items  # type: ignore[assignment]
-        known = set(taxonomy.ids)
-        for i, a in enumerate(articles):
-            if a.labels is None:
-                raise DataError(f"article {i} ({a.id}) has no labels", field="labels")
-            for label in a.labels:
-                if label not in known:
-                    raise DataError(
-                        f"article {i} ({a.id}): unknown theme {label!r} (the taxonomy has: {', '.join(taxonomy.ids)})",
-                        field="labels",
-                    )
-        return articles, []
-    articles = []
-    files = []
-    for path in items:
-        if isinstance(path, Article):
-            raise DataError("mix of Articles and file paths; pass one or the other", field="data")
-        articles.extend(load_labelled(path, taxonomy))
-        files.append(os.fspath(path))
-    return articles, files
+        return training_data(files, taxonomy, bundled=bundled), (["bundled corpus"] if bundled else []) + files
+    if not all(isinstance(x, Article) for x in items):
+        raise DataError("mix of Articles and file paths; pass one or the other", field="data")
+    articles: list[Article] = items  # type: ignore[assignment]
+    known = set(taxonomy.ids)
+    for i, a in enumerate(articles):
+        if a.labels is None:
+            raise DataError(f"article {i} ({a.id}) has no labels", field="labels")
+        for label in a.labels:
+            if label not in known:
+                raise DataError(
+                    f"article {i} ({a.id}): unknown theme {label!r} (the taxonomy has: {', '.join(taxonomy.ids)})",
+                    field="labels",
+                )
+    records = ((f"data[{i}]", None, a) for i, a in enumerate(articles))
+    return merge_records(bundled_corpus(taxonomy) if bundled else [], records), []
 
 
 def _events(articles: Sequence[Article]) -> list[Any]:
@@ -132,7 +124,6 @@ def train(
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
     articles, files = _load_data(data, taxonomy, bundled)
-    check_duplicate_ids(articles)
     labels = list(taxonomy.ids)
     estimator = TopicClassifier(themes=labels, **params)
     Y = label_matrix([a.labels or () for a in articles], labels)

@@ -144,3 +144,14 @@ def test_train_with_bundled_corpus_and_a_taxonomy_path(tmp_path):
     assert "food_safety" in model.labels
     assert "food_safety" in model.predict(["Inspectors found salmonella in imported turkey and recalled it."])[0]
     assert load_taxonomy(tax).name == "customs-topics (extended)"
+
+
+def test_articles_relabel_bundled_ones_like_file_records():
+    from customs_topics.trainer import _load_data
+
+    bundled = bundled_corpus()
+    relabelled = bundled[20].__class__(bundled[20].id, bundled[20].title, bundled[20].body, (), {})
+    articles, _ = _load_data([relabelled], load_taxonomy(), bundled=True)
+    assert len(articles) == len(bundled) and articles[20].labels == ()
+    with pytest.raises(DataError, match=r"duplicate id .*first on data\[0\]"):
+        _load_data([relabelled, relabelled], load_taxonomy(), bundled=False)
