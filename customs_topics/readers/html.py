@@ -1,150 +1,328 @@
-"""HTML pages: one page's text -> (line, {"title", "body"}) records.
+"""HTML pages: one page's text -> ``(record number, {"title", "body", ...})`` records.
 
-The reader behind ``format="html"``: the title comes from the first ``<h1>``
-(else ``<title>``), the body from the visible text of the longest
-``<article>`` (else the longest ``<main>``, else the page), without scripts,
-styles, navigation, asides or markup. Decoding (charset) happens before.
+The reader behind ``format="html"`` (decoding and charset happen before, in
+:mod:`customs_topics.articles`).
+
+**Headline.** Taken from the article itself, first found of: the heading
+(``<h1>``, else ``<h2>``) of the page's main ``<article>``; the ``<h1>`` of
+``<main>``; ``og:title``; ``twitter:title``; an ``<h1>`` outside the page's
+header, navigation and footer that is not a logo or the site name; the
+``<title>`` minus the site name (``"Story | Site"``, ``" - Site"``,
+``" – Site"``, the site name from ``og:site_name`` when given). A logo such as
+``<header><h1 class="logo">Trade Gazette</h1></header>`` is never a headline.
+
+**Body.** The article text without navigation, breadcrumbs, share, cookie and
+newsletter blocks, related-story lists, bylines, comments and footers, one
+paragraph per block, paragraphs separated by a blank line. Two extractors:
+
+* ``"trafilatura"``: the trafilatura library (``pip install 'customs-topics[html]'``);
+* ``"builtin"``: the standard-library extractor of
+  :mod:`customs_topics.readers.html_builtin` (always available).
+
+``extractor="auto"`` (the default) uses trafilatura when it is importable and
+the builtin extractor otherwise, and also when trafilatura fails on a page or
+finds no text in it. The environment variable ``CUSTOMS_TOPICS_HTML_EXTRACTOR``
+(``auto``, ``builtin`` or ``trafilatura``) sets the default, e.g. to force the
+builtin extractor from the CLI; an explicit ``extractor=`` argument wins.
+Measured quality: ``benchmarks/RESULTS.md``, section "HTML body extraction".
+
+**Several articles on one page.** A listing page, i.e. two or more top-level
+``<article>`` elements that each have a heading and at least 200 characters of
+text that is not links, the smaller ones at least a quarter of the largest,
+gives **one record per article**, in page order, each with its own heading as
+title and its own text as body (always extracted by the builtin extractor,
+since trafilatura keeps one main text per page); an info message is logged.
+Otherwise (one article, or a story with small teaser ``<article>`` cards
+around it) the page is one record.
+
+**Extra fields** (they end up in ``Article.meta``): ``url`` (``og:url``, else
+``<link rel="canonical">``; for a listing page's records, the link of each
+article's heading, resolved against the page URL) and ``date``
+(``article:published_time``, ``datePublished``, ``<meta name="date">``, else
+the first ``<time datetime>`` of the article), only when the page has them.
+
+The record number is 1 for a one-article page and 1, 2, 3... for the articles
+of a listing page.
 
 Example:
-    >>> page = "<html><body><h1>Fake vaccines seized</h1><p>Customs seized vials.</p></body></html>"
-    >>> next(parse_html(page, "page.html"))
+    >>> page = '''<html><head><title>Fake vaccines seized | Customs Agency</title></head><body>
+    ... <header><h1 class="logo">Customs Agency</h1></header>
+    ... <article><h1>Fake vaccines seized</h1><p>Customs seized vials.</p></article></body></html>'''
+    >>> next(parse_html(page, "page.html", extractor="builtin"))
     (1, {'title': 'Fake vaccines seized', 'body': 'Customs seized vials.'})
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 import re
 from collections.abc import Iterator
-from html.parser import HTMLParser
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urljoin
+
+from ..errors import InputError
+from .html_builtin import extract_paragraphs
+from .html_tree import Node, build_tree, squash
 
 log = logging.getLogger("customs_topics")
 
+Extractor = Literal["auto", "builtin", "trafilatura"]
+EXTRACTORS: tuple[str, ...] = ("auto", "builtin", "trafilatura")
+ENV_VAR = "CUSTOMS_TOPICS_HTML_EXTRACTOR"
 
-class _HTMLText(HTMLParser):
-    _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object"})
-    _BLOCK = frozenset(
-        {
-            "p",
-            "div",
-            "br",
-            "li",
-            "ul",
-            "ol",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "tr",
-            "table",
-            "section",
-            "article",
-            "main",
-            "header",
-            "footer",
-            "blockquote",
-            "pre",
-            "hr",
-            "dd",
-            "dt",
-        }
+_CHROME = frozenset({"header", "nav", "footer", "aside"})
+_LOGO = re.compile(r"logo|brand|site-?title|site-?name|masthead|navbar|header__title", re.IGNORECASE)
+_COMMENT = re.compile(r"comment|teaser|card|promo|related", re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s*\|\s*")
+_DATE_META = ("article:published_time", "datepublished", "date", "pubdate", "publishdate", "dc.date",
+              "dc.date.issued", "dcterms.date", "sailthru.date", "parsely-pub-date")
+_LISTING_MIN_CHARS = 200
+_LISTING_MIN_SHARE = 0.25
+
+
+def trafilatura_available() -> bool:
+    """Whether the optional trafilatura extractor (the ``[html]`` extra) is installed.
+
+    Example:
+        >>> isinstance(trafilatura_available(), bool)
+        True
+    """
+    return importlib.util.find_spec("trafilatura") is not None
+
+
+def _resolve_extractor(extractor: str | None) -> str:
+    if extractor is None:
+        extractor = os.environ.get(ENV_VAR, "").strip().lower() or "auto"
+        if extractor not in EXTRACTORS:
+            raise InputError(f"{ENV_VAR}={extractor!r}: expected one of {', '.join(EXTRACTORS)}")
+    elif extractor not in EXTRACTORS:
+        raise InputError(f"extractor={extractor!r}: expected one of {', '.join(EXTRACTORS)}")
+    if extractor == "trafilatura" and not trafilatura_available():
+        raise ImportError(
+            "the trafilatura HTML extractor needs the optional extra: pip install 'customs-topics[html]'"
+        )
+    if extractor == "auto":
+        return "trafilatura" if trafilatura_available() else "builtin"
+    return extractor
+
+
+# --------------------------------------------------------------------------- #
+# Page metadata and headline
+
+
+def _meta(root: Node) -> dict[str, str]:
+    """<meta property|name|itemprop=... content=...> values (lower-cased keys, first wins) and canonical link."""
+    found: dict[str, str] = {}
+    for node in root.iter("meta", "link", "title"):
+        if node.tag == "title":
+            found.setdefault("<title>", squash("".join(node.text_parts(frozenset()))))
+        elif node.tag == "link":
+            if "canonical" in node.attrs.get("rel", "").lower().split() and node.attrs.get("href"):
+                found.setdefault("<canonical>", node.attrs["href"].strip())
+        else:
+            key = (node.attrs.get("property") or node.attrs.get("name") or node.attrs.get("itemprop") or "").lower()
+            content = squash(node.attrs.get("content", ""))
+            if key and content:
+                found.setdefault(key, content)
+    return found
+
+
+def _in_chrome(node: Node, stop: Node | None = None) -> bool:
+    for ancestor in node.ancestors():
+        if ancestor is stop:
+            return False
+        if ancestor.tag in _CHROME or _LOGO.search(ancestor.hint()):
+            return True
+    return False
+
+
+def _is_logo(node: Node, site: str) -> bool:
+    text = node.text()
+    return bool(_LOGO.search(node.hint())) or any(_LOGO.search(a.hint()) for a in node.iter("a", "img")) or (
+        bool(site) and text.lower() == site.lower()
     )
-    _CHROME = frozenset({"nav", "footer", "header", "aside", "form", "button"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.skip_depth = 0
-        self.chrome_depth = 0
-        self.in_title = False
-        self.in_h1 = False
-        self.title_parts: list[str] = []
-        self.h1_parts: list[str] = []
-        self.parts: list[str] = []
-        # Text of each <article> and <main> element (nested ones feed every open one).
-        self.regions: list[tuple[str, list[str]]] = []
-        self.open_regions: list[tuple[str, list[str]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self.in_title = True
-        if tag in self._SKIP:
-            self.skip_depth += 1
-            return
-        if tag in self._CHROME:
-            self.chrome_depth += 1
-        if tag == "h1" and not self.h1_parts:
-            self.in_h1 = True
-        if tag in ("article", "main"):
-            region: tuple[str, list[str]] = (tag, [])
-            self.regions.append(region)
-            self.open_regions.append(region)
-        if tag in self._BLOCK:
-            self._emit("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._BLOCK:
-            self._emit("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self.in_title = False
-        if tag in self._SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
-            return
-        if tag in self._CHROME:
-            self.chrome_depth = max(0, self.chrome_depth - 1)
-        if tag == "h1":
-            self.in_h1 = False
-        if tag in self._BLOCK:
-            self._emit("\n")
-        if tag in ("article", "main"):
-            for k in range(len(self.open_regions) - 1, -1, -1):
-                if self.open_regions[k][0] == tag:
-                    del self.open_regions[k]
-                    break
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title_parts.append(data)
-            return
-        if self.skip_depth:
-            return
-        if self.in_h1:
-            self.h1_parts.append(data)
-            return
-        if self.chrome_depth:
-            return
-        self._emit(data)
-
-    def _emit(self, data: str) -> None:
-        self.parts.append(data)
-        for _, parts in self.open_regions:
-            parts.append(data)
-
-    def body_parts(self) -> list[str]:
-        """The longest <article>, else the longest <main>, else the whole page."""
-        for kind in ("article", "main"):
-            texts = [parts for k, parts in self.regions if k == kind and "".join(parts).strip()]
-            if texts:
-                return max(texts, key=lambda parts: len("".join(parts).strip()))
-        return self.parts
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+def strip_site_name(title: str, site: str = "") -> str:
+    """``title`` without a leading or trailing site name ("Story | Trade Gazette" -> "Story").
+
+    With ``site`` (e.g. from ``og:site_name``) only that name is removed; without it, a short last
+    part after `` | ``, `` - `` or `` – `` is taken for the site name.
+
+    Example:
+        >>> strip_site_name("Customs seize fake vaccines | Trade Gazette")
+        'Customs seize fake vaccines'
+        >>> strip_site_name("Trade Gazette - Customs seize fake vaccines", "Trade Gazette")
+        'Customs seize fake vaccines'
+    """
+    title = squash(title)
+    parts = [p for p in _SEPARATORS.split(title) if p]
+    if len(parts) < 2:
+        return title
+    if site:
+        site_l = site.lower()
+        if parts[-1].lower() == site_l or site_l in parts[-1].lower():
+            return squash(title[: title.lower().rindex(parts[-1].lower())]).rstrip("|-–—:·•» ").strip()
+        if parts[0].lower() == site_l:
+            return squash(title[len(parts[0]) :]).lstrip("|-–—:·•» ").strip()
+        return title
+    last = parts[-1]
+    head = squash(title[: title.rindex(last)]).rstrip("|-–—:·•» ").strip()
+    if len(last.split()) <= 4 and len(head) > len(last):
+        return head
+    return title
 
 
-def parse_html(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    parser = _HTMLText()
-    parser.feed(text)
-    parser.close()
-    title = _squash("".join(parser.h1_parts)) or _squash("".join(parser.title_parts))
-    parts = parser.body_parts()
-    paragraphs = [_squash(p) for p in "".join(parts).split("\n")]
-    body = "\n\n".join(p for p in paragraphs if p and p != title)
+def _heading_of(container: Node, site: str) -> str:
+    for tag in ("h1", "h2"):
+        for heading in container.iter(tag):
+            if not _in_chrome(heading, stop=container) and not _is_logo(heading, site):
+                text = heading.text()
+                if text:
+                    return text
+    return ""
+
+
+def _headline(root: Node, meta: dict[str, str], main_article: Node | None) -> str:
+    site = meta.get("og:site_name", "")
+    if main_article is not None:
+        title = _heading_of(main_article, site)
+        if title:
+            return title
+    for main in root.iter("main"):
+        title = _heading_of(main, site)
+        if title:
+            return title
+    for key in ("og:title", "twitter:title"):
+        if meta.get(key):
+            return strip_site_name(meta[key], site)
+    for heading in root.iter("h1"):
+        if not _in_chrome(heading) and not _is_logo(heading, site) and heading.text():
+            return heading.text()
+    return strip_site_name(meta.get("<title>", ""), site)
+
+
+def _date(meta: dict[str, str], scope: Node | None) -> str:
+    for key in _DATE_META:
+        if meta.get(key):
+            return meta[key]
+    if scope is not None:
+        for node in scope.iter("time"):
+            if node.attrs.get("datetime", "").strip():
+                return node.attrs["datetime"].strip()
+    return ""
+
+
+# --------------------------------------------------------------------------- #
+# Articles on the page
+
+
+def _top_articles(root: Node) -> list[Node]:
+    """<article> elements not inside another one, nor inside comment/teaser/related blocks."""
+    found = []
+    for node in root.iter("article"):
+        if any(a.tag == "article" for a in node.ancestors()):
+            continue
+        if _COMMENT.search(node.hint()) or any(_COMMENT.search(a.hint()) for a in node.ancestors()):
+            continue
+        found.append(node)
+    return found
+
+
+def _prose_length(node: Node) -> int:
+    links = sum(len(a.text()) for a in node.iter("a"))
+    return len(node.text()) - links
+
+
+def _listing(articles: list[Node]) -> list[Node]:
+    """The articles of a listing page (several comparable articles with headings), else []."""
+    sizes = [(_prose_length(node), node) for node in articles]
+    big = [(size, node) for size, node in sizes if size >= _LISTING_MIN_CHARS and _heading_of(node, "")]
+    if len(big) < 2:
+        return []
+    largest = max(size for size, _ in big)
+    if any(size < _LISTING_MIN_SHARE * largest for size, _ in big):
+        return []
+    return [node for _, node in big]
+
+
+def _heading_link(article: Node, page_url: str) -> str:
+    for tag in ("h1", "h2", "h3"):
+        for heading in article.iter(tag):
+            for a in heading.iter("a"):
+                href = a.attrs.get("href", "").strip()
+                if href and not href.startswith(("#", "javascript:")):
+                    return urljoin(page_url, href) if page_url else href
+            return ""
+    return ""
+
+
+def _body(paragraphs: list[str], title: str) -> str:
+    title_key = title.casefold()
+    return "\n\n".join(p for p in paragraphs if p.casefold() != title_key)
+
+
+def _trafilatura_paragraphs(text: str, name: str) -> list[str] | None:
+    """trafilatura's main text as paragraphs; None when it fails or finds nothing (the caller falls back)."""
+    import trafilatura
+
+    try:
+        extracted = trafilatura.extract(text, include_comments=False, include_tables=True)
+    except Exception as exc:  # a third-party parser: any failure on a page falls back to the builtin one
+        log.info("%s: trafilatura failed (%s); using the builtin HTML extractor", name, type(exc).__name__)
+        return None
+    if not extracted or not extracted.strip():
+        log.info("%s: trafilatura found no article text; using the builtin HTML extractor", name)
+        return None
+    return [squash(line) for line in extracted.splitlines() if line.strip()]
+
+
+def parse_html(
+    text: str, name: str, *, extractor: Extractor | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records of one HTML page: ``(number, {"title", "body"[, "url"][, "date"]})``.
+
+    ``extractor`` is ``"auto"`` (trafilatura when installed, else builtin), ``"builtin"`` or
+    ``"trafilatura"``; ``None`` reads ``CUSTOMS_TOPICS_HTML_EXTRACTOR`` (default ``"auto"``).
+    See the module docstring for the headline, body and several-articles rules.
+
+    Example:
+        >>> page = "<title>Seizure | Agency</title><article><h2>Seizure</h2><p>Officers seized vials.</p></article>"
+        >>> [rec["title"] for _, rec in parse_html(page, "p.html", extractor="builtin")]
+        ['Seizure']
+    """
+    chosen = _resolve_extractor(extractor)
+    root = build_tree(text)
+    meta = _meta(root)
+    page_url = meta.get("og:url") or meta.get("<canonical>", "")
+    articles = _top_articles(root)
+    listing = _listing(articles)
+    if listing:
+        log.info("%s: %d articles on the page; one record each", name, len(listing))
+        for number, article in enumerate(listing, 1):
+            title = _heading_of(article, "")
+            url, date = _heading_link(article, page_url), _date({}, article)
+            record: dict[str, Any] = {"title": title, "body": _body(extract_paragraphs(article), title)}
+            if url:
+                record["url"] = url
+            if date:
+                record["date"] = date
+            yield number, record
+        return
+    main_article = max(articles, key=_prose_length) if articles else None
+    title = _headline(root, meta, main_article)
+    date = _date(meta, main_article or root)
+    paragraphs = _trafilatura_paragraphs(text, name) if chosen == "trafilatura" else None
+    if paragraphs is None:
+        paragraphs = extract_paragraphs(root)
+    body = _body(paragraphs, title)
     if not title and not body:
         log.warning("%s: HTML page has no visible text", name)
-    yield 1, {"title": title, "body": body}
+    record = {"title": title, "body": body}
+    if page_url:
+        record["url"] = page_url
+    if date:
+        record["date"] = date
+    yield 1, record
