@@ -196,15 +196,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     plan: list[tuple[str, str, str, Callable[[], Extractor]]] = [
         ("old", "reader before issue 10", "core", lambda: _reader(old_parse_html)),
-        ("builtin", '`parse_html(extractor="builtin")`', "core (`pip install customs-topics`)",
-         lambda: _reader(parse_html, extractor="builtin")),
+        (
+            "builtin",
+            '`parse_html(extractor="builtin")`',
+            "core (`pip install customs-topics`)",
+            lambda: _reader(parse_html, extractor="builtin"),
+        ),
     ]
     if trafilatura_available():
         plan += [
-            ("auto", "`parse_html()` default (trafilatura, builtin fallback)",
-             "recommended (`pip install 'customs-topics[html]'`)", lambda: _reader(parse_html, extractor="auto")),
-            ("trafilatura", "`trafilatura.extract(page)` directly (reference library)", "trafilatura alone",
-             _trafilatura_direct),
+            (
+                "auto",
+                "`parse_html()` default (trafilatura, builtin fallback)",
+                "recommended (`pip install 'customs-topics[html]'`)",
+                lambda: _reader(parse_html, extractor="auto"),
+            ),
+            (
+                "trafilatura",
+                "`trafilatura.extract(page)` directly (reference library)",
+                "trafilatura alone",
+                _trafilatura_direct,
+            ),
         ]
     notes = []
     rows: list[dict[str, object]] = []
@@ -215,8 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         row = measure(name, factory(), pages)
         row["install"] = install
         rows.append(row)
-        print(f"{name}: P={row['precision']:.3f} R={row['recall']:.3f} F1={row['f1']:.3f} "
-              f"{row['ms_per_page']:.1f} ms/page", file=sys.stderr)
+        print(
+            f"{name}: P={row['precision']:.3f} R={row['recall']:.3f} F1={row['f1']:.3f} "
+            f"{row['ms_per_page']:.1f} ms/page",
+            file=sys.stderr,
+        )
         for message, n in sorted(counter.messages.items()):
             if key in ("builtin", "auto"):
                 notes.append(f"{key}: {n} page(s) logged \u201c{message}\u201d")
@@ -225,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for page_id, (tp, fp, fn) in worst:
                 print(f"  {page_id[:12]} tp={tp:.2f} fp={fp:.2f} fn={fn:.2f}", file=sys.stderr)
     if not trafilatura_available():
-        notes.append("trafilatura is not installed in this run: the recommended-install and reference rows are missing.")
+        notes.append("trafilatura is not installed in this run: no recommended-install or reference row.")
     notes.append(
         "Published figures for these pages (benchmark README, latest upstream run): trafilatura 2.0.0 0.958, "
         "newspaper4k 0.949, readability-lxml 0.922, goose3 0.896, jusText 0.804, BeautifulSoup get_text 0.665."

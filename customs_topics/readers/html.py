@@ -76,8 +76,18 @@ _CHROME = frozenset({"header", "nav", "footer", "aside"})
 _LOGO = re.compile(r"logo|brand|site-?title|site-?name|masthead|navbar|header__title", re.IGNORECASE)
 _COMMENT = re.compile(r"comment|teaser|card|promo|related", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s*\|\s*")
-_DATE_META = ("article:published_time", "datepublished", "date", "pubdate", "publishdate", "dc.date",
-              "dc.date.issued", "dcterms.date", "sailthru.date", "parsely-pub-date")
+_DATE_META = (
+    "article:published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.date",
+    "sailthru.date",
+    "parsely-pub-date",
+)
 _LISTING_MIN_CHARS = 200
 _LISTING_MIN_SHARE = 0.25
 
@@ -100,9 +110,7 @@ def _resolve_extractor(extractor: str | None) -> str:
     elif extractor not in EXTRACTORS:
         raise InputError(f"extractor={extractor!r}: expected one of {', '.join(EXTRACTORS)}")
     if extractor == "trafilatura" and not trafilatura_available():
-        raise ImportError(
-            "the trafilatura HTML extractor needs the optional extra: pip install 'customs-topics[html]'"
-        )
+        raise ImportError("the trafilatura HTML extractor needs the optional extra: pip install 'customs-topics[html]'")
     if extractor == "auto":
         return "trafilatura" if trafilatura_available() else "builtin"
     return extractor
@@ -140,8 +148,10 @@ def _in_chrome(node: Node, stop: Node | None = None) -> bool:
 
 def _is_logo(node: Node, site: str) -> bool:
     text = node.text()
-    return bool(_LOGO.search(node.hint())) or any(_LOGO.search(a.hint()) for a in node.iter("a", "img")) or (
-        bool(site) and text.lower() == site.lower()
+    return (
+        bool(_LOGO.search(node.hint()))
+        or any(_LOGO.search(a.hint()) for a in node.iter("a", "img"))
+        or (bool(site) and text.lower() == site.lower())
     )
 
 
@@ -279,9 +289,7 @@ def _trafilatura_paragraphs(text: str, name: str) -> list[str] | None:
     return [squash(line) for line in extracted.splitlines() if line.strip()]
 
 
-def parse_html(
-    text: str, name: str, *, extractor: Extractor | None = None
-) -> Iterator[tuple[int, dict[str, Any]]]:
+def parse_html(text: str, name: str, *, extractor: Extractor | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Records of one HTML page: ``(number, {"title", "body"[, "url"][, "date"]})``.
 
     ``extractor`` is ``"auto"`` (trafilatura when installed, else builtin), ``"builtin"`` or

@@ -49,8 +49,18 @@ _NEGATIVE = re.compile(
     re.IGNORECASE,
 )
 _UNLIKELY_ROLES = frozenset(
-    {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog", "banner", "contentinfo",
-     "search"}
+    {
+        "menu",
+        "menubar",
+        "complementary",
+        "navigation",
+        "alert",
+        "alertdialog",
+        "dialog",
+        "banner",
+        "contentinfo",
+        "search",
+    }
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _KEEP_ALWAYS = frozenset({"#root", "html", "body", "article", "main", "a"})
@@ -136,8 +146,21 @@ def class_weight(node: Node) -> int:
 
 
 def _initial_score(node: Node) -> float:
-    base = {"div": 5, "pre": 3, "td": 3, "blockquote": 3, "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3,
-            "dt": -3, "li": -3, "form": -3, "th": -5}.get(node.tag, 0)
+    base = {
+        "div": 5,
+        "pre": 3,
+        "td": 3,
+        "blockquote": 3,
+        "address": -3,
+        "ol": -3,
+        "ul": -3,
+        "dl": -3,
+        "dd": -3,
+        "dt": -3,
+        "li": -3,
+        "form": -3,
+        "th": -5,
+    }.get(node.tag, 0)
     if node.tag in _HEADINGS:
         base = -5
     return base + class_weight(node)
@@ -251,8 +274,13 @@ def _should_remove(node: Node, scores: dict[Node, float], stats: _Stats) -> bool
         (images > 1 and paragraphs / images < 0.5)
         or (not is_list and items > paragraphs)
         or inputs > paragraphs // 3
-        or (not is_list and length < 25 and (images == 0 or images > 2) and density > 0
-            and heading_length < 0.9 * max(length, 1))
+        or (
+            not is_list
+            and length < 25
+            and (images == 0 or images > 2)
+            and density > 0
+            and heading_length < 0.9 * max(length, 1)
+        )
         or (not is_list and weight < 25 and density > 0.2)
         or (weight >= 25 and density > 0.5)
         or (embeds == 1 and length < 75)

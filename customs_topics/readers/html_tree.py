@@ -23,14 +23,72 @@ VOID = frozenset(
 )
 #: Elements whose content is never text of the page.
 SKIP = frozenset(
-    {"script", "style", "noscript", "template", "svg", "iframe", "object", "canvas", "math", "head", "select",
-     "textarea", "button", "video", "audio", "map", "dialog"}
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "iframe",
+        "object",
+        "canvas",
+        "math",
+        "head",
+        "select",
+        "textarea",
+        "button",
+        "video",
+        "audio",
+        "map",
+        "dialog",
+    }
 )
 BLOCK = frozenset(
-    {"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table",
-     "tbody", "thead", "tfoot", "section", "article", "main", "header", "footer", "nav", "aside", "blockquote", "pre",
-     "figure", "figcaption", "form", "fieldset", "address", "details", "summary", "center", "body", "html", "caption",
-     "hgroup", "menu"}
+    {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "nav",
+        "aside",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "form",
+        "fieldset",
+        "address",
+        "details",
+        "summary",
+        "center",
+        "body",
+        "html",
+        "caption",
+        "hgroup",
+        "menu",
+    }
 )
 # A new element of these kinds closes an open element of the same kind (<p>one<p>two).
 _SELF_CLOSING_SIBLINGS = {
@@ -44,8 +102,31 @@ _SELF_CLOSING_SIBLINGS = {
     "option": frozenset({"option"}),
 }
 # ... but not across these boundaries.
-_SCOPE = frozenset({"ul", "ol", "dl", "table", "div", "section", "article", "main", "body", "html", "blockquote",
-                    "td", "th", "li", "aside", "nav", "header", "footer", "form", "figure", "select"})
+_SCOPE = frozenset(
+    {
+        "ul",
+        "ol",
+        "dl",
+        "table",
+        "div",
+        "section",
+        "article",
+        "main",
+        "body",
+        "html",
+        "blockquote",
+        "td",
+        "th",
+        "li",
+        "aside",
+        "nav",
+        "header",
+        "footer",
+        "form",
+        "figure",
+        "select",
+    }
+)
 # A block start inside an open <p> closes the <p> (HTML's implied end tag).
 _CLOSES_P = BLOCK - {"li", "dt", "dd", "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "body", "html"}
 _SPACE = re.compile(r"\s+")
