@@ -122,24 +122,37 @@ class _Count(logging.Handler):
         self.messages[str(record.msg)] += 1
 
 
-def measure(name: str, extract: Extractor, pages: list[tuple[str, str, str]]) -> dict[str, object]:
-    counts, per_page = [], []
-    start = time.perf_counter()
+def measure(
+    extractors: dict[str, Extractor], pages: list[tuple[str, str, str]], counter: _Count
+) -> dict[str, dict[str, object]]:
+    """Score every extractor on every page. Extractors take turns on each page, so that load from
+    other processes during the run slows them alike and the time ratios stay comparable."""
+    counts: dict[str, list[tuple[float, float, float]]] = {key: [] for key in extractors}
+    per_page: dict[str, list[tuple[str, tuple[float, float, float]]]] = {key: [] for key in extractors}
+    seconds = dict.fromkeys(extractors, 0.0)
+    messages: dict[str, Counter[str]] = {key: Counter() for key in extractors}
     for page_id, page, expected in pages:
-        predicted = extract(page)
-        c = page_counts(expected, predicted)
-        counts.append(c)
-        per_page.append((page_id, c))
-    elapsed = time.perf_counter() - start
-    precision, recall, f1 = prf(counts)
-    return {
-        "name": name,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "ms_per_page": 1000 * elapsed / len(pages),
-        "per_page": per_page,
-    }
+        for key, extract in extractors.items():
+            counter.messages.clear()
+            start = time.perf_counter()
+            predicted = extract(page)
+            seconds[key] += time.perf_counter() - start
+            messages[key].update(counter.messages)
+            c = page_counts(expected, predicted)
+            counts[key].append(c)
+            per_page[key].append((page_id, c))
+    results = {}
+    for key in extractors:
+        precision, recall, f1 = prf(counts[key])
+        results[key] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "ms_per_page": 1000 * seconds[key] / len(pages),
+            "per_page": per_page[key],
+            "messages": messages[key],
+        }
+    return results
 
 
 def _version(dist: str) -> str:
@@ -218,23 +231,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _trafilatura_direct,
             ),
         ]
+    plan = [item for item in plan if not args.only or item[0] in args.only or item[0] == "old"]
+    results = measure({key: factory() for key, _, _, factory in plan}, pages, counter)
     notes = []
     rows: list[dict[str, object]] = []
-    for key, name, install, factory in plan:
-        if args.only and key not in args.only and key != "old":
-            continue
-        counter.messages.clear()
-        row = measure(name, factory(), pages)
-        row["install"] = install
+    for key, name, install, _ in plan:
+        row = dict(results[key], name=name, install=install)
         rows.append(row)
         print(
             f"{name}: P={row['precision']:.3f} R={row['recall']:.3f} F1={row['f1']:.3f} "
             f"{row['ms_per_page']:.1f} ms/page",
             file=sys.stderr,
         )
-        for message, n in sorted(counter.messages.items()):
-            if key in ("builtin", "auto"):
-                notes.append(f"{key}: {n} page(s) logged \u201c{message}\u201d")
+        if key in ("builtin", "auto"):
+            for message, n in sorted(row["messages"].items()):  # type: ignore[attr-defined]
+                notes.append(f"`{key}`: {n} page(s) logged \u201c{message}\u201d")
         if args.show_worst:
             worst = sorted(row["per_page"], key=lambda item: item[1][0])[: args.show_worst]  # type: ignore[index]
             for page_id, (tp, fp, fn) in worst:

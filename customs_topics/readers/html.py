@@ -88,18 +88,57 @@ _DATE_META = (
     "sailthru.date",
     "parsely-pub-date",
 )
+_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 _LISTING_MIN_CHARS = 200
 _LISTING_MIN_SHARE = 0.25
 
 
+_TRAFILATURA: list[Any] = []  # [module or None, config], filled on first use
+
+
+def _trafilatura() -> Any | None:
+    """The trafilatura module, or None when it is not installed or does not import (cached)."""
+    if not _TRAFILATURA:
+        module = None
+        if importlib.util.find_spec("trafilatura") is not None:
+            try:
+                import trafilatura as module
+
+                # Its per-page warnings ("discarding data") would otherwise reach stderr through
+                # logging's last-resort handler; applications that configure logging still get them.
+                third_party = logging.getLogger("trafilatura")
+                if not third_party.handlers:
+                    third_party.addHandler(logging.NullHandler())
+            except ImportError as exc:  # installed but broken, e.g. lxml without lxml_html_clean
+                log.warning("trafilatura is installed but does not import (%s); using the builtin HTML extractor", exc)
+                module = None
+        _TRAFILATURA.append(module)
+    return _TRAFILATURA[0]
+
+
+def _trafilatura_config() -> Any:
+    """trafilatura's settings, except that a short article is kept as found.
+
+    By default trafilatura replaces an extraction shorter than 250 characters (a short press release)
+    by a "baseline" of the whole page's text, navigation and sidebars included.
+    """
+    if len(_TRAFILATURA) < 2:
+        from trafilatura.settings import use_config
+
+        config = use_config()
+        config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+        _TRAFILATURA.append(config)
+    return _TRAFILATURA[1]
+
+
 def trafilatura_available() -> bool:
-    """Whether the optional trafilatura extractor (the ``[html]`` extra) is installed.
+    """Whether the optional trafilatura extractor (the ``[html]`` extra) is installed and imports.
 
     Example:
         >>> isinstance(trafilatura_available(), bool)
         True
     """
-    return importlib.util.find_spec("trafilatura") is not None
+    return _trafilatura() is not None
 
 
 def _resolve_extractor(extractor: str | None) -> str:
@@ -168,6 +207,8 @@ def strip_site_name(title: str, site: str = "") -> str:
         'Customs seize fake vaccines'
     """
     title = squash(title)
+    if site and title.casefold() == site.casefold():
+        return ""
     parts = [p for p in _SEPARATORS.split(title) if p]
     if len(parts) < 2:
         return title
@@ -211,7 +252,13 @@ def _headline(root: Node, meta: dict[str, str], main_article: Node | None) -> st
     for heading in root.iter("h1"):
         if not _in_chrome(heading) and not _is_logo(heading, site) and heading.text():
             return heading.text()
-    return strip_site_name(meta.get("<title>", ""), site)
+    title = strip_site_name(meta.get("<title>", ""), site)
+    if title:
+        return title
+    for heading in root.iter("h2"):  # a blog whose only <h1> is its logo and whose <title> is the site name
+        if not _in_chrome(heading) and not _is_logo(heading, site) and heading.text():
+            return heading.text()
+    return ""
 
 
 def _date(meta: dict[str, str], scope: Node | None) -> str:
@@ -276,10 +323,11 @@ def _body(paragraphs: list[str], title: str) -> str:
 
 def _trafilatura_paragraphs(text: str, name: str) -> list[str] | None:
     """trafilatura's main text as paragraphs; None when it fails or finds nothing (the caller falls back)."""
-    import trafilatura
-
+    trafilatura = _trafilatura()
     try:
-        extracted = trafilatura.extract(text, include_comments=False, include_tables=True)
+        extracted = trafilatura.extract(
+            _NOSCRIPT.sub(" ", text), include_comments=False, include_tables=True, config=_trafilatura_config()
+        )
     except Exception as exc:  # a third-party parser: any failure on a page falls back to the builtin one
         log.info("%s: trafilatura failed (%s); using the builtin HTML extractor", name, type(exc).__name__)
         return None

@@ -129,6 +129,8 @@ _SCOPE = frozenset(
 )
 # A block start inside an open <p> closes the <p> (HTML's implied end tag).
 _CLOSES_P = BLOCK - {"li", "dt", "dd", "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "body", "html"}
+_HEAD_CONTENT = frozenset({"meta", "link", "title", "script", "style", "base", "noscript", "template"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SPACE = re.compile(r"\s+")
 
 
@@ -207,6 +209,12 @@ class _TreeBuilder(HTMLParser):
         return None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # <title> holds only text and <head> only metadata: an unclosed one ends at the next element.
+        for k in range(len(self.stack) - 1, 0, -1):
+            open_tag = self.stack[k].tag
+            if open_tag == "title" or (open_tag == "head" and tag not in _HEAD_CONTENT):
+                self._close_to(k)
+                break
         siblings = _SELF_CLOSING_SIBLINGS.get(tag)
         if siblings is not None:
             scope = _SCOPE - {"td", "th"} if tag in ("tr", "td", "th") else _SCOPE
@@ -230,8 +238,10 @@ class _TreeBuilder(HTMLParser):
             self.stack.pop()
 
     def handle_endtag(self, tag: str) -> None:
+        # Any heading end tag closes the open heading, whatever its level (<h1>...</h2>), as in HTML.
+        same = _HEADINGS if tag in _HEADINGS else frozenset({tag})
         for k in range(len(self.stack) - 1, 0, -1):
-            if self.stack[k].tag == tag:
+            if self.stack[k].tag in same:
                 self._close_to(k)
                 return
         # A stray end tag (nothing of that kind open) is ignored, as browsers do.
