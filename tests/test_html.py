@@ -12,12 +12,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from conftest import json_lines, run_cli
 
 from customs_topics import read_articles
 from customs_topics.errors import InputError
 from customs_topics.readers.html import ENV_VAR, parse_html, strip_site_name, trafilatura_available
-
-from conftest import json_lines, run_cli
 
 PRESS_RELEASE = """<!DOCTYPE html>
 <html lang="en">

@@ -80,12 +80,14 @@ def _hidden(node: Node) -> bool:
     )
 
 
-def _unlikely(node: Node, in_article: bool) -> bool:
+def _unlikely(node: Node, in_article: bool, by_hints: bool) -> bool:
     if node.tag in _KEEP_ALWAYS:
         return False
-    if node.tag in _DROP or _hidden(node):
+    if node.tag in _DROP:
         return True
-    if node.tag == "header" and not in_article:
+    if not by_hints:
+        return False
+    if _hidden(node) or (node.tag == "header" and not in_article):
         return True
     if node.attrs.get("role", "").lower() in _UNLIKELY_ROLES:
         return True
@@ -93,8 +95,12 @@ def _unlikely(node: Node, in_article: bool) -> bool:
     return bool(hint) and bool(_UNLIKELY.search(hint)) and not _MAYBE.search(hint)
 
 
-def strip_boilerplate(root: Node) -> None:
-    """Remove, in place, every element that is never article text (step 1)."""
+def strip_boilerplate(root: Node, by_hints: bool = True) -> None:
+    """Remove, in place, every element that is never article text (step 1).
+
+    ``by_hints=False`` removes only what the tag says (scripts, ``<nav>``, ``<aside>``, ``<footer>``...),
+    not what class, id, role or hidden attributes say.
+    """
     stack: list[tuple[Node, bool]] = [(root, root.tag == "article")]
     while stack:
         node, in_article = stack.pop()
@@ -102,7 +108,7 @@ def strip_boilerplate(root: Node) -> None:
         for child in node.children:
             if isinstance(child, str):
                 kept.append(child)
-            elif not _unlikely(child, in_article):
+            elif not _unlikely(child, in_article, by_hints):
                 kept.append(child)
                 stack.append((child, in_article or child.tag == "article"))
         node.children = kept
@@ -145,7 +151,7 @@ def class_weight(node: Node) -> int:
     return weight
 
 
-def _initial_score(node: Node) -> float:
+def _initial_score(node: Node, weigh_classes: bool) -> float:
     base = {
         "div": 5,
         "pre": 3,
@@ -163,7 +169,7 @@ def _initial_score(node: Node) -> float:
     }.get(node.tag, 0)
     if node.tag in _HEADINGS:
         base = -5
-    return base + class_weight(node)
+    return base + (class_weight(node) if weigh_classes else 0)
 
 
 def _own_inline_text(node: Node) -> str:
@@ -189,8 +195,8 @@ def _paragraph_units(root: Node) -> Iterable[tuple[Node, str]]:
                 yield node, text
 
 
-def score_candidates(root: Node, stats: _Stats) -> dict[Node, float]:
-    """Readability-style container scores (step 2)."""
+def score_candidates(root: Node, stats: _Stats, weigh_classes: bool = True) -> dict[Node, float]:
+    """Readability-style container scores (step 2); ``weigh_classes=False`` ignores class/id hints."""
     scores: dict[Node, float] = {}
     for container, text in _paragraph_units(root):
         if len(text) < 25:
@@ -201,7 +207,7 @@ def score_candidates(root: Node, stats: _Stats) -> dict[Node, float]:
             if node.tag == "#root":
                 break
             if node not in scores:
-                scores[node] = _initial_score(node)
+                scores[node] = _initial_score(node, weigh_classes)
             scores[node] += points / (1 if level == 0 else 2 if level == 1 else level * 3)
     return {node: score * (1 - stats.link_density(node)) for node, score in scores.items()}
 
@@ -332,22 +338,60 @@ def paragraphs_of(nodes: Iterable[Node]) -> list[str]:
     return paragraphs
 
 
+_ENOUGH = 500  # characters: a shorter result makes the extractor retry with fewer rules, like Readability
+
+
+def _copy(root: Node) -> Node:
+    clone = Node(root.tag, root.attrs, None, root.line)
+    stack = [(root, clone)]
+    while stack:
+        node, twin = stack.pop()
+        for child in node.children:
+            if isinstance(child, str):
+                twin.children.append(child)
+            else:
+                copy = Node(child.tag, child.attrs, twin, child.line)
+                twin.children.append(copy)
+                stack.append((child, copy))
+    return clone
+
+
+def _attempt(root: Node, by_hints: bool, weigh_classes: bool, clean: bool) -> list[str]:
+    strip_boilerplate(root, by_hints)
+    stats = _Stats(root)
+    scores = score_candidates(root, stats, weigh_classes)
+    top = _top_candidate(root, scores)
+    content = _with_siblings(top, scores, stats)
+    if clean:
+        for node in content:
+            clean_content(node, scores, stats)
+    paragraphs = paragraphs_of(content)
+    if not paragraphs and top is not root:
+        paragraphs = paragraphs_of([root])
+    return paragraphs
+
+
 def extract_paragraphs(root: Node) -> list[str]:
     """The article body of the page (or element) ``root`` as paragraphs; modifies the tree.
+
+    When the result is under 500 characters, it tries again without the class/id rules, then
+    without class weights, then without the final cleaning, and keeps the first long enough
+    result (else the longest).
 
     Example:
         >>> from customs_topics.readers.html_tree import build_tree
         >>> extract_paragraphs(build_tree("<footer>(c) Agency</footer><p>Officers seized 2 tonnes of cocaine.</p>"))
         ['Officers seized 2 tonnes of cocaine.']
     """
-    strip_boilerplate(root)
-    stats = _Stats(root)
-    scores = score_candidates(root, stats)
-    top = _top_candidate(root, scores)
-    content = _with_siblings(top, scores, stats)
-    for node in content:
-        clean_content(node, scores, stats)
-    paragraphs = paragraphs_of(content)
-    if not paragraphs and top is not root:
-        paragraphs = paragraphs_of([root])
-    return paragraphs
+    best: list[str] = []
+    best_length = -1
+    attempts = ((True, True, True), (False, True, True), (False, False, True), (False, False, False))
+    for k, flags in enumerate(attempts):
+        last = k == len(attempts) - 1
+        paragraphs = _attempt(root if last else _copy(root), *flags)
+        length = sum(len(p) for p in paragraphs)
+        if length >= _ENOUGH:
+            return paragraphs
+        if length > best_length:
+            best, best_length = paragraphs, length
+    return best
