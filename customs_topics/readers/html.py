@@ -88,6 +88,7 @@ _DATE_META = (
     "sailthru.date",
     "parsely-pub-date",
 )
+_WORD = re.compile(r"\w+")
 _NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 _LISTING_MIN_CHARS = 200
 _LISTING_MIN_SHARE = 0.25
@@ -221,7 +222,7 @@ def strip_site_name(title: str, site: str = "") -> str:
         return title
     last = parts[-1]
     head = squash(title[: title.rindex(last)]).rstrip("|-–—:·•» ").strip()
-    if len(last.split()) <= 4 and len(head) > len(last):
+    if len(last.split()) <= 4 and len(head.split()) >= 2:
         return head
     return title
 
@@ -236,29 +237,48 @@ def _heading_of(container: Node, site: str) -> str:
     return ""
 
 
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+def _agrees(heading: str, reference: str) -> bool:
+    """Whether a heading and the page's declared title name the same story (half their words shared)."""
+    a, b = _words(heading), _words(reference)
+    return bool(a and b) and len(a & b) >= 0.5 * max(len(a), len(b))
+
+
+def _headings(root: Node, main_article: Node | None, site: str) -> list[str]:
+    """Candidate headlines in order: the main <article>'s h1 then h2, <main>'s, then the page's, never chrome."""
+    found: list[str] = []
+    scopes = ([main_article] if main_article is not None else []) + list(root.iter("main")) + [root]
+    for scope in scopes:
+        for tag in ("h1", "h2"):
+            for heading in scope.iter(tag):
+                stop = None if scope is root else scope
+                if not _in_chrome(heading, stop=stop) and not _is_logo(heading, site):
+                    text = heading.text()
+                    if text and text not in found:
+                        found.append(text)
+    return found
+
+
 def _headline(root: Node, meta: dict[str, str], main_article: Node | None) -> str:
     site = meta.get("og:site_name", "")
-    if main_article is not None:
-        title = _heading_of(main_article, site)
-        if title:
-            return title
-    for main in root.iter("main"):
-        title = _heading_of(main, site)
-        if title:
-            return title
-    for key in ("og:title", "twitter:title"):
-        if meta.get(key):
-            return strip_site_name(meta[key], site)
-    for heading in root.iter("h1"):
-        if not _in_chrome(heading) and not _is_logo(heading, site) and heading.text():
-            return heading.text()
-    title = strip_site_name(meta.get("<title>", ""), site)
-    if title:
-        return title
-    for heading in root.iter("h2"):  # a blog whose only <h1> is its logo and whose <title> is the site name
-        if not _in_chrome(heading) and not _is_logo(heading, site) and heading.text():
-            return heading.text()
-    return ""
+    declared = [strip_site_name(meta.get(key, ""), site) for key in ("og:title", "twitter:title", "<title>")]
+    reference = next((title for title in declared if title), "")
+    headings = _headings(root, main_article, site)
+    # The article's own heading when it tells the same story as og:title/<title> (it is often the
+    # fuller wording); this skips "Most popular" or "Related stories" headings inside <article>.
+    for heading in headings:
+        if not reference or _agrees(heading, reference):
+            return heading
+    if main_article is not None:  # no agreement: the <h1> of the page's <article> still wins
+        for heading in main_article.iter("h1"):
+            if not _in_chrome(heading, stop=main_article) and not _is_logo(heading, site) and heading.text():
+                return heading.text()
+    if len(_WORD.findall(reference)) >= 4 or not headings:
+        return reference
+    return headings[0]
 
 
 def _date(meta: dict[str, str], scope: Node | None) -> str:
