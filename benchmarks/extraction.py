@@ -94,10 +94,15 @@ def load_pages(data: Path) -> list[tuple[str, str, str]]:
     return pages
 
 
-def _reader(fn: Callable[..., object], **kwargs: str) -> Extractor:
+MULTI_RECORD_PAGES: Counter[str] = Counter()  # reader row key -> pages that gave several records
+
+
+def _reader(fn: Callable[..., object], key: str, **kwargs: str) -> Extractor:
     def extract(page: str) -> str:
-        records = fn(page, "page.html", **kwargs)
-        return "\n\n".join(rec["body"] for _, rec in records)  # type: ignore[attr-defined]
+        records = list(fn(page, "page.html", **kwargs))  # type: ignore[call-overload]
+        if len(records) > 1:
+            MULTI_RECORD_PAGES[key] += 1
+        return "\n\n".join(rec["body"] for _, rec in records)
 
     return extract
 
@@ -208,12 +213,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.propagate = False
 
     plan: list[tuple[str, str, str, Callable[[], Extractor]]] = [
-        ("old", "reader before issue 10", "core", lambda: _reader(old_parse_html)),
+        ("old", "reader before issue 10", "core", lambda: _reader(old_parse_html, "old")),
         (
             "builtin",
             '`parse_html(extractor="builtin")`',
             "core (`pip install customs-topics`)",
-            lambda: _reader(parse_html, extractor="builtin"),
+            lambda: _reader(parse_html, "builtin", extractor="builtin"),
         ),
     ]
     if trafilatura_available():
@@ -222,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "auto",
                 "`parse_html()` default (trafilatura, builtin fallback)",
                 "recommended (`pip install 'customs-topics[html]'`)",
-                lambda: _reader(parse_html, extractor="auto"),
+                lambda: _reader(parse_html, "auto", extractor="auto"),
             ),
             (
                 "trafilatura",
@@ -244,8 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         if key in ("builtin", "auto"):
-            for message, n in sorted(row["messages"].items()):  # type: ignore[attr-defined]
-                notes.append(f"`{key}`: {n} page(s) logged \u201c{message}\u201d")
+            n = MULTI_RECORD_PAGES[key]
+            notes.append(f"`{key}` row: {n} of {len(pages)} pages read as a listing page (several records).")
+        if key == "auto":
+            messages: Counter[str] = row["messages"]  # type: ignore[assignment]
+            n = sum(count for message, count in messages.items() if "trafilatura" in message)
+            notes.append(f"`auto` row: trafilatura failed or found nothing on {n} page(s), which the builtin read.")
         if args.show_worst:
             worst = sorted(row["per_page"], key=lambda item: item[1][0])[: args.show_worst]  # type: ignore[index]
             for page_id, (tp, fp, fn) in worst:

@@ -18,77 +18,20 @@ import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
-VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
-)
+
+def _tags(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+VOID = _tags("area base br col embed hr img input link meta param source track wbr")
 #: Elements whose content is never text of the page.
-SKIP = frozenset(
-    {
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "svg",
-        "iframe",
-        "object",
-        "canvas",
-        "math",
-        "head",
-        "select",
-        "textarea",
-        "button",
-        "video",
-        "audio",
-        "map",
-        "dialog",
-    }
+SKIP = _tags(
+    "audio button canvas dialog head iframe map math noscript object script select style svg template textarea video"
 )
-BLOCK = frozenset(
-    {
-        "p",
-        "div",
-        "li",
-        "ul",
-        "ol",
-        "dl",
-        "dt",
-        "dd",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "tr",
-        "td",
-        "th",
-        "table",
-        "tbody",
-        "thead",
-        "tfoot",
-        "section",
-        "article",
-        "main",
-        "header",
-        "footer",
-        "nav",
-        "aside",
-        "blockquote",
-        "pre",
-        "figure",
-        "figcaption",
-        "form",
-        "fieldset",
-        "address",
-        "details",
-        "summary",
-        "center",
-        "body",
-        "html",
-        "caption",
-        "hgroup",
-        "menu",
-    }
+BLOCK = _tags(
+    "address article aside blockquote body caption center dd details div dl dt fieldset figcaption figure "
+    "footer form h1 h2 h3 h4 h5 h6 header hgroup html li main menu nav ol p pre section summary table "
+    "tbody td tfoot th thead tr ul"
 )
 # A new element of these kinds closes an open element of the same kind (<p>one<p>two).
 _SELF_CLOSING_SIBLINGS = {
@@ -135,7 +78,12 @@ _SPACE = re.compile(r"\s+")
 
 
 def squash(text: str) -> str:
-    """Collapse runs of whitespace into one space and strip."""
+    """Collapse runs of whitespace into one space and strip.
+
+    Example:
+        >>> squash("  Customs   seize  vials ")
+        'Customs seize vials'
+    """
     return _SPACE.sub(" ", text).strip()
 
 
