@@ -1,20 +1,10 @@
-"""Articles and the readers that turn user files into them.
+"""The :class:`Article` record and the public entry points that read files into it.
 
-Supported formats:
-
-``digest``
-    The seed news-digest format: a title line, the same title repeated
-    (optional), then one or more body paragraphs, blocks separated by blank
-    lines.
-``jsonl``
-    JSON Lines, one object per line with ``title`` and ``body`` (or ``text``)
-    strings, optional ``id`` and ``labels``; every other key is kept in
-    :attr:`Article.meta`.
-``text``
-    One plain-text article: the first non-empty line is the title.
-``html``
-    One HTML page: title from the first ``<h1>`` (else ``<title>``), body from
-    the visible text, without scripts, styles or markup.
+Each format has its reader in :mod:`customs_topics.readers` (``digest``,
+``text``, ``jsonl``, ``csv``, ``tsv``, ``html``); this module opens the
+source, picks the reader (the ``format`` given, else detected from the
+extension and the content, and logged at INFO level), and turns the reader's
+records into articles, with ``source`` saying where each came from.
 
 Example:
     >>> import io
@@ -26,27 +16,55 @@ Example:
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import io
-import itertools
 import json
 import logging
 import os
-import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, Union
 
-from .errors import InputError, SourceError
-from .readers.html import parse_html
+from .errors import CustomsTopicsError, InputError, SourceError
+from .readers import EXTENSIONS, FORMATS, READERS, detect
+from .readers.fields import DEFAULT_FIELDS, FieldMap
+from .readers.sources import (
+    Source,
+    binary_kind,
+    byte_lines,
+    decode_page,
+    normalise,
+    open_source,
+    peek_text,
+    read_head,
+    read_more,
+    source_name,
+    text_lines,
+)
+from .readers.text import parse_text
 
 log = logging.getLogger("customs_topics")
 
-Format = Literal["digest", "jsonl", "text", "html"]
-FORMATS: tuple[str, ...] = ("digest", "jsonl", "text", "html")
-Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
+Format = Literal["digest", "jsonl", "text", "html", "csv", "tsv"]
+Input = Union[Source, Iterable[Source]]
+OnError = Literal["raise", "skip", "report"]
+
+__all__ = [
+    "FORMATS",
+    "MAX_ARTICLE_CHARS",
+    "Article",
+    "Format",
+    "Source",
+    "detect_format",
+    "iter_articles",
+    "iter_inputs",
+    "iter_numbered",
+    "iter_records",
+    "read_articles",
+    "text_id",
+    "write_jsonl",
+]
 
 #: Articles longer than this many characters (title + body) are truncated
 #: with a warning; see :func:`read_articles`.
@@ -59,7 +77,11 @@ class Article:
 
     ``labels`` is ``None`` when the article is unlabelled and a tuple of theme
     ids (possibly empty: "none of the themes") when it is labelled. ``meta``
-    keeps any other field of the input (``source_url``, ``event``, ...).
+    keeps any other field of the input (``url``, ``date``, ``event``, ...).
+    ``source`` says where a read article came from: ``"path"`` for a file
+    holding one article, ``"path:LINE"`` (the line the record starts on) for
+    digests, JSON Lines, CSV/TSV and pages with several articles; ``None`` for
+    articles built in code. It is not part of equality.
 
     Example:
         >>> a = Article.from_text("WCO launches STCE training", "Dual-use goods ...")
@@ -72,10 +94,16 @@ class Article:
     body: str
     labels: tuple[str, ...] | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    source: str | None = field(default=None, compare=False)
 
     @staticmethod
     def make_id(title: str, body: str) -> str:
-        """A stable id derived from the content: same article, same id."""
+        """A stable id derived from the content: same article, same id.
+
+        Example:
+            >>> Article.make_id("Pills seized", "Customs seized pills.")
+            'a-d8ab18a08643bae4'
+        """
         digest = hashlib.sha1(f"{title}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
         return "a-" + digest[:16]
 
@@ -89,7 +117,12 @@ class Article:
         labels: Iterable[str] | None = None,
         **meta: Any,
     ) -> Article:
-        """Build an article, deriving a stable id from its content if none is given."""
+        """Build an article, deriving a stable id from its content if none is given.
+
+        Example:
+            >>> Article.from_text("Pills seized", "Customs seized pills.", id="n1").id
+            'n1'
+        """
         return cls(
             id=id if id is not None else cls.make_id(title, body),
             title=title,
@@ -106,7 +139,12 @@ class Article:
         return f"{self.title}\n\n{self.body}" if self.body else self.title
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict; ``read_articles`` of its JSON line gives the article back."""
+        """A JSON-serialisable dict; ``read_articles`` of its JSON line gives the article back.
+
+        Example:
+            >>> Article.from_text("T", "B", id="x", url="u").to_dict()
+            {'id': 'x', 'title': 'T', 'body': 'B', 'url': 'u'}
+        """
         out: dict[str, Any] = {"id": self.id, "title": self.title, "body": self.body}
         if self.labels is not None:
             out["labels"] = list(self.labels)
@@ -114,328 +152,43 @@ class Article:
         return out
 
 
-# --------------------------------------------------------------------------- #
-# Decoding and sources
+def text_id(text: str) -> str:
+    """The id the readers (and so the CLI) give ``text`` read as one plain-text article.
 
+    ``model.tag("...")`` uses it for strings, so a text gets the same id from
+    Python as from ``customs-topics tag`` on a file or stdin holding it.
 
-def _decode(data: bytes, source: str) -> str:
-    """Decode bytes as UTF-8 (with or without BOM) or UTF-16/32 with a BOM."""
-    for bom, enc in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            try:
-                return data.decode(enc)
-            except UnicodeDecodeError as exc:
-                raise InputError(f"invalid {enc} text at byte {exc.start}", source=source) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}); convert the file to UTF-8",
-            source=source,
-            line=line,
-        ) from None
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
-
-
-def _decode_page(data: bytes, source: str, fmt: str) -> str:
-    """Decode a whole file; an HTML page that is not UTF-8 may declare its charset in a <meta> tag."""
-    try:
-        return _decode(data, source)
-    except InputError:
-        if fmt != "html":
-            raise
-        found = _META_CHARSET.search(data[:8192])
-        if found is None:
-            raise
-        try:
-            charset = codecs.lookup(found.group(1).decode("ascii")).name
-        except LookupError:
-            raise InputError(f"unknown charset {found.group(1).decode('ascii')!r} in <meta>", source=source) from None
-        return data.decode(charset, errors="replace")
-
-
-def _normalise(text: str) -> str:
-    """Drop a BOM and NUL bytes, turn CRLF/CR into LF."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _source_name(source: Source) -> str:
-    if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)
-    return str(getattr(source, "name", "<stream>"))
-
-
-def _open_path(path: Path) -> IO[bytes]:
-    name = str(path)
-    if path.is_dir():
-        raise SourceError(f"{name}: is a directory, expected an article file")
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise SourceError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise SourceError(f"{name}: cannot read ({exc.strerror or exc})") from None
-
-
-_HEAD_BYTES = 1 << 16
-_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
-
-
-def _open(source: Source) -> tuple[IO[Any], bool]:
-    """An open file for ``source`` and whether the caller must close it."""
-    if isinstance(source, (str, os.PathLike)):
-        return _open_path(Path(source)), True
-    if not hasattr(source, "read"):
-        raise InputError(f"expected a file path or an open file, got {type(source).__name__}")
-    return source, False
-
-
-def _peek_text(head: bytes) -> str:
-    """Best-effort text of the first bytes, for format detection only."""
-    if head.startswith(_WIDE_BOMS):
-        enc = "utf-32" if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) else "utf-16"
-        return head.decode(enc, errors="replace")
-    return head.decode("utf-8", errors="replace")
-
-
-def _byte_lines(head: bytes, fh: IO[bytes], name: str) -> Iterator[str | InputError]:
-    """Stream decoded lines; a line that is not UTF-8 gives an InputError naming it, in its place."""
-    if head.startswith(_WIDE_BOMS):
-        # Wide encodings cannot be split on b"\n": decode the whole stream (rare).
-        yield from _normalise(_decode(head + fh.read(), name)).split("\n")
-        return
-    reader = io.BufferedReader(_Prepend(head, fh), buffer_size=1 << 16)
-    for number, raw in enumerate(reader, 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            # Yielded, not raised: raising would end this generator and lose the lines after it.
-            yield InputError(
-                f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x}); convert the file to UTF-8",
-                source=name,
-                line=number,
-            )
-            continue
-        yield _normalise(line).rstrip("\n")
-
-
-def _text_lines(head: str, fh: IO[str]) -> Iterator[str]:
-    """Stream normalised lines of a text stream.
-
-    Each chunk is normalised once and only the unfinished last line is kept
-    back (as a list of pieces), so one very long line costs linear time.
+    Example:
+        >>> text_id("Pills seized\\nCustoms seized pills.") == Article.make_id("Pills seized", "Customs seized pills.")
+        True
     """
-    parts: list[str] = []  # pieces of the current, unfinished line
-    carry = ""
-    chunk = head
-    if head.startswith("\ufeff"):
-        chunk = head[1:] or fh.read(_HEAD_BYTES)
-    while chunk:
-        data = carry + (chunk.replace("\x00", "") if "\x00" in chunk else chunk)
-        # A CR at the end of a chunk may be the first half of a CRLF: keep it back.
-        carry = "\r" if data.endswith("\r") else ""
-        pieces = _unify_newlines(data[: len(data) - len(carry)]).split("\n")
-        parts.append(pieces[0])
-        if len(pieces) > 1:
-            yield "".join(parts)
-            yield from pieces[1:-1]
-            parts = [pieces[-1]]
-        chunk = fh.read(_HEAD_BYTES)
-    tail = "".join(parts)
-    if tail or carry:
-        yield tail
-
-
-def _unify_newlines(text: str) -> str:
-    """Drop NUL characters, turn CRLF/CR into LF (no BOM handling: not a file start)."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-class _Prepend(io.RawIOBase):
-    """A raw stream that replays ``head`` before reading from ``fh``."""
-
-    def __init__(self, head: bytes, fh: IO[bytes]) -> None:
-        self._head = head
-        self._fh = fh
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        read1 = getattr(self._fh, "read1", None)
-        data = read1(len(buffer)) if read1 is not None else self._fh.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-# --------------------------------------------------------------------------- #
-# Format detection
-
-
-_HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html|<head|<body|<!--)", re.IGNORECASE)
+    for _, record in parse_text(normalise(text), "<text>"):
+        return Article.make_id(record["title"], record["body"])
+    return Article.make_id("", "")
 
 
 def detect_format(name: str, head: str) -> Format:
     """Guess the format from a file name and the first characters of its content.
+
+    The extension decides (``.jsonl``, ``.csv``, ``.tsv``, ``.html``, ...),
+    except for ``.txt`` and unknown extensions, which are sniffed: JSON Lines
+    when the content starts with ``{``, HTML when it starts like a page, a
+    digest only when the layout is unmistakable (the first block is a title
+    repeated as the next block, and at least two titles are repeated), else
+    one plain-text article.
 
     Example:
         >>> detect_format("news.jsonl", "")
         'jsonl'
         >>> detect_format("<stdin>", '{"title": "x", "body": "y"}')
         'jsonl'
+        >>> detect_format("release.txt", "PRESS RELEASE\\n\\nCustoms seize pills\\n\\n###\\n\\nNotes to editors")
+        'text'
     """
-    suffix = Path(name).suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if suffix in (".html", ".htm", ".xhtml"):
-        return "html"
-    stripped = head.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("{"):
-        return "jsonl"
-    if _HTML_START.match(stripped) or re.search(r"<(p|div|h1|article)\b", stripped[:2000], re.I):
-        return "html"
-    blocks = _blocks(_normalise(head))
-    if any(a == b for a, b in itertools.pairwise(blocks)) or _looks_like_digest(blocks):
-        return "digest"
-    return "text"
+    return detect(name, head)[0]  # type: ignore[return-value]
 
 
-def _looks_like_digest(blocks: list[str]) -> bool:
-    titles = sum(1 for b in blocks if _is_title_like(b))
-    return titles >= 2 and len(blocks) >= 4
-
-
-# --------------------------------------------------------------------------- #
-# Parsers
-
-
-def _blocks(text: str) -> list[str]:
-    """Blank-line separated blocks, lines right-stripped, empty blocks dropped."""
-    lines = [line.rstrip() for line in text.split("\n")]
-    blocks: list[str] = []
-    current: list[str] = []
-    for line in lines:
-        if line.strip():
-            current.append(line.strip())
-        elif current:
-            blocks.append("\n".join(current))
-            current = []
-    if current:
-        blocks.append("\n".join(current))
-    return blocks
-
-
-_SENTENCE_END = (".", "!", "?", ";", ":", '"', "'", "\u201d", "\u2019", "\u2026", ")")
-
-
-def _is_title_like(block: str) -> bool:
-    return "\n" not in block and len(block) <= 250 and not block.endswith(_SENTENCE_END)
-
-
-def _parse_digest(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Split a digest into (title, body) records.
-
-    A block starts an article when the next block repeats it (the seed
-    layout), or when it looks like a headline (one line, at most 250
-    characters, no closing punctuation) and the current article already has a
-    body. Everything else is body text, paragraphs joined by a blank line.
-    """
-    blocks = _blocks(text)
-    # Line numbers of block starts, for error messages.
-    starts: list[int] = []
-    in_block = False
-    for number, line in enumerate(text.split("\n"), 1):
-        if line.strip() and not in_block:
-            starts.append(number)
-        in_block = bool(line.strip())
-    title: str | None = None
-    title_line = 0
-    body: list[str] = []
-    i = 0
-    while i < len(blocks):
-        block = blocks[i]
-        repeated = i + 1 < len(blocks) and blocks[i + 1] == block and "\n" not in block
-        new_article = title is None or repeated or (bool(body) and _is_title_like(block))
-        if new_article:
-            if title is not None:
-                yield title_line, _digest_record(title, body, name, title_line)
-            title, title_line, body = block.replace("\n", " "), starts[i], []
-            i += 2 if repeated else 1
-            continue
-        body.append(block)
-        i += 1
-    if title is not None:
-        yield title_line, _digest_record(title, body, name, title_line)
-
-
-def _digest_record(title: str, body: list[str], name: str, line: int) -> dict[str, Any]:
-    if not body:
-        log.warning("%s:%d: article %r has a title and no body", name, line, title)
-    return {"title": title, "body": "\n\n".join(body)}
-
-
-def _parse_text(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    lines = text.split("\n")
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            body = "\n\n".join(_blocks("\n".join(lines[number:])))
-            yield number, {"title": line.strip(), "body": body}
-            return
-
-
-def _parse_jsonl_line(line: str, number: int, name: str) -> dict[str, Any] | None:
-    if not line.strip():
-        return None
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno})", source=name, line=number) from None
-    except RecursionError:
-        raise InputError("invalid JSON (nested too deeply)", source=name, line=number) from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise InputError(f"invalid JSON ({exc})", source=name, line=number) from None
-    if not isinstance(obj, dict):
-        raise InputError(
-            f"expected a JSON object with 'title' and 'body', got {type(obj).__name__}",
-            source=name,
-            line=number,
-        )
-    if "body" not in obj and "text" in obj:
-        obj["body"] = obj.pop("text")
-    for key in ("title", "body"):
-        if key not in obj:
-            raise InputError("missing (expected a string)", source=name, line=number, field=key)
-        if not isinstance(obj[key], str):
-            raise InputError(f"expected a string, got {type(obj[key]).__name__}", source=name, line=number, field=key)
-    if "id" in obj and (not isinstance(obj["id"], (str, int)) or isinstance(obj["id"], bool)):
-        raise InputError("expected a string or integer id", source=name, line=number, field="id")
-    labels = obj.get("labels")
-    if labels is not None and (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)):
-        raise InputError("expected a list of theme ids", source=name, line=number, field="labels")
-    return obj
-
-
-def _to_article(record: dict[str, Any], name: str, line: int, max_chars: int) -> Article:
+def _to_article(record: dict[str, Any], name: str, line: int, max_chars: int, source: str | None) -> Article:
     record = dict(record)
     title = record.pop("title")
     body = record.pop("body")
@@ -459,13 +212,21 @@ def _to_article(record: dict[str, Any], name: str, line: int, max_chars: int) ->
         body=body,
         labels=None if labels is None else tuple(labels),
         meta=record,
+        source=source,
     )
 
 
 # --------------------------------------------------------------------------- #
 # Public readers
 
-OnError = Literal["raise", "skip", "report"]
+
+def _field_map(title_field: str | None, text_field: str | None, id_field: str | None) -> FieldMap:
+    if title_field is None and text_field is None and id_field is None:
+        return DEFAULT_FIELDS
+    for what, value in (("title_field", title_field), ("text_field", text_field), ("id_field", id_field)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise InputError(f"{what} must be a non-empty column or field name, got {value!r}")
+    return FieldMap(title=title_field, text=text_field, id=id_field)
 
 
 def iter_records(
@@ -473,12 +234,19 @@ def iter_records(
     format: Format | None = None,
     *,
     max_chars: int = MAX_ARTICLE_CHARS,
+    title_field: str | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
 ) -> Iterator[Article | InputError]:
     """Stream articles, yielding an :class:`InputError` in place of each bad record.
 
     This is the building block for pipelines that must keep going past bad
     records (the CLI's ``--on-error``). File-level problems (missing file,
-    undecodable bytes outside JSON Lines) are raised, not yielded.
+    unsupported format, undecodable bytes outside JSON Lines/CSV) are raised,
+    not yielded. ``title_field`` / ``text_field`` / ``id_field`` name the
+    JSON Lines fields or CSV columns holding the title, text and id (defaults
+    ``title``, ``body`` else ``text``, ``id``). For many files and
+    directories, see :func:`iter_inputs`.
 
     Example:
         >>> import io
@@ -486,7 +254,9 @@ def iter_records(
         >>> [type(r).__name__ for r in iter_records(src, format="jsonl")]
         ['Article', 'InputError']
     """
-    for _, item in iter_numbered(source, format, max_chars=max_chars):
+    for _, item in iter_numbered(
+        source, format, max_chars=max_chars, title_field=title_field, text_field=text_field, id_field=id_field
+    ):
         yield item
 
 
@@ -495,84 +265,151 @@ def iter_numbered(
     format: Format | None = None,
     *,
     max_chars: int = MAX_ARTICLE_CHARS,
+    title_field: str | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
 ) -> Iterator[tuple[int, Article | InputError]]:
-    """Like :func:`iter_records`, with the line number each record starts on."""
-    name = _source_name(source)
-    if format is not None and format not in FORMATS:
+    """Like :func:`iter_records`, with the line number each record starts on.
+
+    Example:
+        >>> import io
+        >>> [(n, a.title) for n, a in iter_numbered(io.StringIO("\\nHeadline\\nBody."), format="text")]
+        [(2, 'Headline')]
+    """
+    name = source_name(source)
+    if format is not None and format not in READERS:
         raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
-    fh, own = _open(source)
+    fields = _field_map(title_field, text_field, id_field)
+    fh, own = open_source(source)
     try:
+        head = read_head(fh, name, whole=False)
+        is_text = isinstance(head, str)
+        if not is_text:
+            kind = binary_kind(head)
+            if kind is not None:
+                raise InputError(f"unsupported format: this is {kind}; {_supported()}", source=name)
+        sniff = head if is_text else peek_text(head)
+        if format is None and head and not sniff.lstrip("\ufeff \t\r\n").startswith("{"):
+            # Not JSON Lines: the other formats are detected on a full head.
+            head += read_more(fh, head)
+            sniff = head if is_text else peek_text(head)
+        fmt, why = (format, "format given") if format else detect(name, sniff)
+        log.info("%s: reading as %s (%s)", name, fmt, why)
+        reader = READERS[fmt]
+        if reader.streaming:
+            lines = text_lines(head, fh) if is_text else byte_lines(head, fh, name)
+            yield from _articles(reader.parse(lines, name, fields), name, max_chars, True)
+            return
         try:
-            # read1: whatever a pipe has now, so JSON Lines from stdin stream without waiting for 64 KiB.
-            read1 = getattr(fh, "read1", None)
-            head = read1(_HEAD_BYTES) if read1 is not None else fh.read(_HEAD_BYTES)
-            is_text = isinstance(head, str)
-            sniff = head if is_text else _peek_text(head)
-            if format is None and head and not sniff.lstrip("\ufeff \t\r\n").startswith("{"):
-                # Not JSON Lines: other formats are read whole anyway; detect on a full head.
-                while len(head) < _HEAD_BYTES:
-                    more = fh.read(_HEAD_BYTES - len(head))
-                    if not more:
-                        break
-                    head += more
-                sniff = head if is_text else _peek_text(head)
+            rest = fh.read()
         except OSError as exc:
             raise SourceError(f"{name}: cannot read ({exc.strerror or exc})") from None
-        fmt = format or detect_format(name, sniff)
-        if fmt == "jsonl":
-            lines = _text_lines(head, fh) if is_text else _byte_lines(head, fh, name)
-            yield from _iter_jsonl(lines, name, max_chars)
-            return
-        rest = fh.read()
-        text = _normalise(head + rest if is_text else _decode_page(head + rest, name, fmt))
+        text = normalise(head + rest if is_text else decode_page(head + rest, name, fmt))
     finally:
         if own:
             fh.close()
-    parser = {"digest": _parse_digest, "text": _parse_text, "html": parse_html}[fmt]
-    for line, record in parser(text, name):
-        yield line, _to_article(record, name, line, max_chars)
+    records = list(reader.parse(text, name, fields))
+    yield from _articles(iter(records), name, max_chars, reader.multi or len(records) > 1)
 
 
-def _iter_jsonl(
-    lines: Iterator[str | InputError], name: str, max_chars: int
+def _supported() -> str:
+    return f"supported: {', '.join(FORMATS)} (UTF-8 or UTF-16/32 text; convert other documents to text first)"
+
+
+def _articles(
+    records: Iterator[tuple[int, Any]], name: str, max_chars: int, numbered: bool
 ) -> Iterator[tuple[int, Article | InputError]]:
+    """Articles from a reader's records; a repeated explicit id is a bad record naming the first."""
     seen: dict[str, int] = {}
-    for number, line in enumerate(lines, 1):
-        if isinstance(line, InputError):  # undecodable line: report it and go on
-            yield number, line
+    for number, record in records:
+        if isinstance(record, InputError):
+            yield number, record
             continue
-        try:
-            record = _parse_jsonl_line(line, number, name)
-            if record is None:
-                continue
-            article = _to_article(record, name, number, max_chars)
-            if "id" in record:
-                first = seen.setdefault(article.id, number)
-                if first != number:
-                    raise InputError(
+        explicit = record.get("id") is not None
+        article = _to_article(record, name, number, max_chars, f"{name}:{number}" if numbered else name)
+        if explicit:
+            first = seen.setdefault(article.id, number)
+            if first != number:
+                yield (
+                    number,
+                    InputError(
                         f"duplicate id {article.id!r} (first seen on line {first})",
                         source=name,
                         line=number,
                         field="id",
-                    )
-        except InputError as exc:
-            if exc.record_id is None:
-                exc.record_id = _recover_id(line)
-            yield number, exc
-            continue
+                        record_id=article.id,
+                    ),
+                )
+                continue
         yield number, article
 
 
-def _recover_id(line: str) -> str | None:
-    """The ``id`` of a bad JSON Lines record, when the line is an object with a usable one."""
-    try:
-        obj = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    raw = obj.get("id") if isinstance(obj, dict) else None
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        return None
-    return str(raw)
+def iter_inputs(
+    inputs: Input,
+    format: Format | None = None,
+    *,
+    max_chars: int = MAX_ARTICLE_CHARS,
+    title_field: str | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
+) -> Iterator[Article | CustomsTopicsError]:
+    """Stream the articles of many inputs, in order: files, directories and ``"-"`` (stdin).
+
+    A directory is read recursively in sorted order; it contributes the files
+    whose extension is a readable format (``.txt``, ``.jsonl``, ``.csv``,
+    ``.html``, ...), skipping hidden files and folders and, with a warning
+    naming them, files of other types. Like :func:`iter_records`, a bad
+    record is yielded as its :class:`InputError`; unlike it, a file that
+    cannot be read at all (missing, unsupported format, undecodable) is also
+    *yielded*, as its :class:`InputError` or :class:`SourceError` with
+    ``whole_file = True``, and the next inputs are still read.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "b.txt").write_text("Second headline\\nBody.")
+        >>> _ = (d / "a.txt").write_text("First headline\\nBody.")
+        >>> [a.source.rsplit("/", 1)[-1] for a in iter_inputs([d])]
+        ['a.txt', 'b.txt']
+    """
+    options = {"max_chars": max_chars, "title_field": title_field, "text_field": text_field, "id_field": id_field}
+    items: Iterable[Source] = [inputs] if isinstance(inputs, (str, os.PathLike)) or hasattr(inputs, "read") else inputs  # type: ignore[list-item]
+    for item in items:
+        for source in _expand(item):
+            try:
+                yield from iter_records(source, format, **options)  # type: ignore[arg-type]
+            except (InputError, SourceError) as exc:
+                exc.whole_file = True  # type: ignore[union-attr]
+                yield exc
+
+
+def _expand(item: Source) -> Iterator[Source]:
+    """``item`` itself, stdin for ``"-"``, or the readable files of a directory."""
+    if isinstance(item, str) and item == "-":
+        yield sys.stdin.buffer
+        return
+    if not isinstance(item, (str, os.PathLike)) or not os.path.isdir(item):
+        yield item
+        return
+    found = skipped = 0
+    names: list[str] = []
+    for root, dirs, files in os.walk(item):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for file in sorted(f for f in files if not f.startswith(".")):
+            path = Path(root, file)
+            if path.suffix.lower() in EXTENSIONS:
+                found += 1
+                yield path
+            else:
+                skipped += 1
+                names.append(str(path))
+    if skipped:
+        shown = ", ".join(names[:5]) + (f" and {skipped - 5} more" if skipped > 5 else "")
+        log.warning("%s: skipped %d file(s) that are not a readable format: %s", os.fspath(item), skipped, shown)
+    if not found:
+        log.warning(
+            "%s: no readable files in this directory (extensions: %s)", os.fspath(item), " ".join(sorted(EXTENSIONS))
+        )
 
 
 def iter_articles(
@@ -581,12 +418,16 @@ def iter_articles(
     *,
     on_error: Literal["raise", "skip"] = "raise",
     max_chars: int = MAX_ARTICLE_CHARS,
+    title_field: str | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
 ) -> Iterator[Article]:
     """Stream :class:`Article` records from a file path or an open file.
 
-    JSON Lines are read line by line (memory does not grow with the file).
-    With ``on_error="skip"`` bad records are logged as warnings and skipped;
-    the default raises :class:`~customs_topics.errors.InputError` at the first.
+    JSON Lines and CSV are read line by line (memory does not grow with the
+    file). With ``on_error="skip"`` bad records are logged as warnings and
+    skipped; the default raises :class:`~customs_topics.errors.InputError` at
+    the first.
 
     Example:
         >>> import io
@@ -596,7 +437,9 @@ def iter_articles(
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    for item in iter_records(source, format, max_chars=max_chars):
+    for item in iter_records(
+        source, format, max_chars=max_chars, title_field=title_field, text_field=text_field, id_field=id_field
+    ):
         if isinstance(item, InputError):
             if on_error == "raise":
                 raise item
@@ -611,22 +454,48 @@ def read_articles(
     *,
     on_error: Literal["raise", "skip"] = "raise",
     max_chars: int = MAX_ARTICLE_CHARS,
+    title_field: str | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
 ) -> list[Article]:
     """Read every article of a file (path or open file) into a list.
 
-    ``format`` is one of ``"digest"``, ``"jsonl"``, ``"text"``, ``"html"``;
-    when omitted it is detected from the file extension and the content.
+    ``format`` is one of ``"digest"``, ``"jsonl"``, ``"text"``, ``"html"``,
+    ``"csv"``, ``"tsv"``; when omitted it is detected from the file extension
+    and the content (see :func:`detect_format`). ``title_field`` /
+    ``text_field`` / ``id_field`` map JSON Lines fields or CSV columns.
     Articles longer than ``max_chars`` characters are truncated with a warning.
 
     Example:
         >>> import io
         >>> read_articles(io.StringIO("Headline\\nFirst paragraph."), format="text")[0].body
         'First paragraph.'
+        >>> csv = io.StringIO("headline,content\\nPills seized,Customs seized pills.\\n")
+        >>> read_articles(csv, "csv", title_field="headline", text_field="content")[0].title
+        'Pills seized'
     """
-    return list(iter_articles(source, format, on_error=on_error, max_chars=max_chars))
+    return list(
+        iter_articles(
+            source,
+            format,
+            on_error=on_error,
+            max_chars=max_chars,
+            title_field=title_field,
+            text_field=text_field,
+            id_field=id_field,
+        )
+    )
 
 
 def write_jsonl(articles: Iterable[Article], fh: IO[str]) -> None:
-    """Write articles as JSON Lines (the inverse of ``read_articles(..., "jsonl")``)."""
+    """Write articles as JSON Lines (the inverse of ``read_articles(..., "jsonl")``).
+
+    Example:
+        >>> import io
+        >>> out = io.StringIO()
+        >>> write_jsonl([Article.from_text("T", "B", id="x")], out)
+        >>> out.getvalue()
+        '{"id": "x", "title": "T", "body": "B"}\\n'
+    """
     for article in articles:
         fh.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")

@@ -5,9 +5,12 @@ a table to standard output; diagnostics go to standard error. Exit codes:
 0 success, 1 finished but some input records were bad (``--on-error
 skip/report``), 2 failure (bad input, bad usage, unreadable model).
 
+``customs-topics`` with no arguments prints this help (exit 0).
+
 Example::
 
     customs-topics tag seeds/wco_news_digest.txt
+    customs-topics tag pages/ news.csv --text-field content > tagged.jsonl
     cat news.jsonl | customs-topics tag - --explain > tagged.jsonl
 """
 
@@ -23,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from . import __version__
-from .articles import FORMATS, MAX_ARTICLE_CHARS, Article, iter_records
+from .articles import FORMATS, MAX_ARTICLE_CHARS, Article, iter_inputs
 from .errors import CustomsTopicsError, InputError
 
 log = logging.getLogger("customs_topics")
@@ -72,13 +75,49 @@ def _json_line(obj: dict[str, Any]) -> str:
     return line + "\n"
 
 
-def _error_row(error: InputError) -> dict[str, Any]:
-    """The ``--on-error=report`` row written in place of a bad record."""
-    return {"id": error.record_id, "line": error.line, "field": error.field, "error": error.reason}
+def _error_row(error: CustomsTopicsError) -> dict[str, Any]:
+    """The ``--on-error=report`` row written in place of a bad record or an unreadable file."""
+    return {
+        "id": getattr(error, "record_id", None),
+        "source": error.source,
+        "line": error.line,
+        "field": error.field,
+        "error": error.reason,
+    }
+
+
+#: Fields ``tag`` adds to each row; an input field of the same name is kept and the added one prefixed.
+_ADDED = ("source", "labels", "scores", "explanation")
+
+
+def _output_row(article: Article, tag: Any, prefix: str | None) -> dict[str, Any]:
+    """One ``tag`` output row: id, source, title, the input's own fields, then the predictions.
+
+    Input fields (JSON Lines keys, CSV columns, gold ``labels``) keep their
+    names. A prediction field is written as ``PREFIX + name`` when ``--prefix``
+    is given, or (prefix ``pred_``) when the input has a field of that name.
+    """
+    given: dict[str, Any] = dict(article.meta)
+    if article.labels is not None:
+        given["labels"] = list(article.labels)
+    added: dict[str, Any] = {"source": article.source, "labels": tag.labels, "scores": tag.scores}
+    if tag.explanation is not None:
+        added["explanation"] = tag.explanation
+    names = {key: (prefix or "pred_") + key if key in given or (prefix and key != "source") else key for key in added}
+    row: dict[str, Any] = {"id": article.id}
+    row[names["source"]] = added.pop("source")
+    row["title"] = article.title
+    row.update(given)
+    for key, value in added.items():
+        row[names[key]] = value
+    return row
 
 
 class _Progress:
     """A one-line ``\\r``-refreshed counter on stderr, only when stderr is a terminal."""
+
+    #: The counter on screen now, closed before a log line is printed (see :class:`_LogHandler`).
+    active: _Progress | None = None
 
     def __init__(self, args: argparse.Namespace, what: str) -> None:
         self.what = what
@@ -90,59 +129,92 @@ class _Progress:
             text = f"{done}/{total}" if total is not None else str(done)
             print(f"\r{self.what}: {text}", end="", file=sys.stderr, flush=True)
             self.shown = True
+            _Progress.active = self
 
     def close(self) -> None:
         if self.shown:
             print(file=sys.stderr, flush=True)
             self.shown = False
+        if _Progress.active is self:
+            _Progress.active = None
+
+
+class _LogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines on stderr that end a progress line first instead of writing into it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _Progress.active is not None:
+            _Progress.active.close()
+        super().emit(record)
 
 
 def _stderr_is_tty() -> bool:
+    return _is_tty(sys.stderr)
+
+
+def _is_tty(stream: Any) -> bool:
     try:
-        return sys.stderr.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
 
 
 def _cmd_tag(args: argparse.Namespace, out: IO[str]) -> int:
-    """Tag records batch by batch, in input order.
+    """Tag records batch by batch, in input order, file after file.
 
-    ``--on-error``: ``fail`` writes every record before the first bad one,
-    then stops (exit 2); ``skip`` leaves bad records out and reports each on
-    stderr (exit 1); ``report`` writes an error row in place of each bad record
-    (exit 1), so output row N is input record N.
+    ``--on-error``: ``fail`` writes every record before the first bad one (or
+    unreadable file), then stops (exit 2); ``skip`` leaves bad records and
+    files out and reports each on stderr (exit 1); ``report`` writes an error
+    row in place of each (exit 1), so output row N is input record N.
     """
     from .persistence import load_model
 
     model = load_model(args.model)
     thresholds = _thresholds(args.threshold)
     model._threshold_array(thresholds)  # validate theme names before reading input
-    source: Any = sys.stdin.buffer if args.input == "-" else args.input
-    bad = done = 0
+    inputs = args.inputs or ["-"]
+    if "-" in inputs and _is_tty(sys.stdin):
+        print("customs-topics: reading articles from stdin (Ctrl-D to end)", file=sys.stderr, flush=True)
+    explain = args.explain_terms if args.explain_terms is not None else (3 if args.explain else 0)
+    bad = files = done = 0
     progress = _Progress(args, "customs-topics: tagged")
-    records = iter_records(source, args.format, max_chars=args.max_chars)
+    records = iter_inputs(
+        inputs,
+        args.format,
+        max_chars=args.max_chars,
+        title_field=args.title_field,
+        text_field=args.text_field,
+        id_field=args.id_field,
+    )
+
+    def rows(articles: list[Article]) -> list[str]:
+        tags = model.tag(articles, thresholds=thresholds, explain=explain) if articles else []
+        return [_json_line(_output_row(a, t, args.prefix)) for a, t in zip(articles, tags)]
+
     try:
         for batch in _batches(records, args.batch_size):
             if args.on_error == "fail":
                 # Stop at the first bad record: tag and write only what comes before it.
-                first_bad = next((i for i, r in enumerate(batch) if isinstance(r, InputError)), None)
+                first_bad = next((i for i, r in enumerate(batch) if not isinstance(r, Article)), None)
                 if first_bad is not None:
-                    good = batch[:first_bad]
-                    if good:
-                        out.writelines(_json_line(t.to_dict()) for t in model.tag(good, thresholds, args.explain))
-                        out.flush()
+                    out.writelines(rows(batch[:first_bad]))
+                    out.flush()
                     progress.close()
                     raise batch[first_bad]
             good = [r for r in batch if isinstance(r, Article)]
-            tags = iter(model.tag(good, thresholds=thresholds, explain=args.explain) if good else [])
+            tagged = iter(rows(good))
             lines = []
             for record in batch:
                 if isinstance(record, Article):
-                    lines.append(_json_line(next(tags).to_dict()))
+                    lines.append(next(tagged))
                     continue
-                bad += 1
                 progress.close()
-                print(f"customs-topics: bad record: {record}", file=sys.stderr)
+                if getattr(record, "whole_file", False):
+                    files += 1
+                    print(f"customs-topics: skipped file: {record}", file=sys.stderr)
+                else:
+                    bad += 1
+                    print(f"customs-topics: bad record: {record}", file=sys.stderr)
                 if args.on_error == "report":
                     lines.append(_json_line(_error_row(record)))
             out.writelines(lines)
@@ -151,9 +223,11 @@ def _cmd_tag(args: argparse.Namespace, out: IO[str]) -> int:
             progress.update(done)
     finally:
         progress.close()
-    if bad:
+    if bad or files:
         what = "reported in place" if args.on_error == "report" else "skipped"
-        print(f"customs-topics: {bad} bad record(s) {what}, {done} tagged", file=sys.stderr)
+        counts = [f"{bad} bad record(s)"] if bad else []
+        counts += [f"{files} unreadable file(s)"] if files else []
+        print(f"customs-topics: {' and '.join(counts)} {what}, {done} tagged", file=sys.stderr)
         return EXIT_PARTIAL
     return EXIT_OK
 
@@ -285,27 +359,49 @@ def build_parser() -> argparse.ArgumentParser:
     tag = sub.add_parser(
         "tag",
         help="tag articles, one JSON object per article on stdout",
-        description="Tag articles from FILE (or stdin) and write JSON Lines: "
-        '{"id", "title", "labels", "scores"} per article, in input order.',
+        description="Tag the articles of each FILE (a file, a directory read recursively, or - for stdin; "
+        'default stdin) and write JSON Lines, in input order: {"id", "source", "title", ...input fields, '
+        '"labels", "scores"} per article.',
     )
-    tag.add_argument("input", nargs="?", default="-", metavar="FILE", help="article file, or - for stdin (default)")
-    tag.add_argument("--format", choices=FORMATS, help="input format (default: detect from name and content)")
-    tag.add_argument("--model", metavar="DIR", help="model directory (default: the bundled model)")
     tag.add_argument(
-        "--explain",
-        nargs="?",
-        const=3,
-        default=0,
+        "inputs",
+        nargs="*",
+        metavar="FILE",
+        help="article file, directory (its readable files, recursively, in sorted order) or - for stdin",
+    )
+    tag.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="input format of every FILE (default: detect from the extension and content; the choice is "
+        "shown on a terminal)",
+    )
+    tag.add_argument("--model", metavar="DIR", help="model directory (default: the bundled model)")
+    tag.add_argument("--explain", action="store_true", help="add the top terms and deciding sentence per label")
+    tag.add_argument(
+        "--explain-terms",
         type=_non_negative,
         metavar="K",
-        help="add the top K terms (default 3) and deciding sentence per label",
+        help="with --explain: how many terms per label (default 3; implies --explain)",
+    )
+    tag.add_argument(
+        "--title-field", metavar="NAME", help="JSON Lines field / CSV column holding the title (default: title)"
+    )
+    tag.add_argument(
+        "--text-field", metavar="NAME", help="JSON Lines field / CSV column holding the text (default: body, else text)"
+    )
+    tag.add_argument("--id-field", metavar="NAME", help="JSON Lines field / CSV column holding the id (default: id)")
+    tag.add_argument(
+        "--prefix",
+        metavar="P",
+        help="write predictions as P+labels, P+scores, P+explanation (default: unprefixed, or pred_ for a "
+        "field the input already has, such as gold labels)",
     )
     tag.add_argument("--threshold", action="append", metavar="THEME=P", help="override a theme's threshold")
     tag.add_argument(
         "--on-error",
         choices=("fail", "skip", "report"),
         default="fail",
-        help="bad records: stop (fail, exit 2), skip them and exit 1 (skip), or also "
+        help="bad records and unreadable files: stop (fail, exit 2), skip them and exit 1 (skip), or also "
         "emit an error object in their place (report)",
     )
     tag.add_argument("--batch-size", type=_positive, default=1000, metavar="N", help="articles tagged per batch")
@@ -368,8 +464,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors print one ``customs-topics: error: ...`` line (exit 2); anything
     unexpected prints one ``internal error`` line (exit 2).
     """
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="customs-topics: %(message)s", stream=sys.stderr)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return EXIT_OK
+    args = parser.parse_args(_old_explain_spelling(argv))
+    handler = _LogHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("customs-topics: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    if args.command == "tag" and not args.quiet and _stderr_is_tty():
+        logging.getLogger("customs_topics").setLevel(logging.INFO)  # show the detected format of each input
     out = sys.stdout
     if hasattr(out, "reconfigure") and (out.encoding or "").lower().replace("-", "") != "utf8":
         with contextlib.suppress(OSError, ValueError):
@@ -400,6 +505,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAIL
+
+
+def _old_explain_spelling(argv: list[str]) -> list[str]:
+    """``--explain N`` (N an integer, not an existing file) was the old spelling of ``--explain --explain-terms N``."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        value = arg.partition("=")[2] if arg.startswith("--explain=") else None
+        if value is None and arg == "--explain" and i + 1 < len(argv) and argv[i + 1].isdigit():
+            value = argv[i + 1] if not os.path.exists(argv[i + 1]) else None
+            i += value is not None
+        if value is not None:
+            if not value.isdigit():
+                print(
+                    f"customs-topics: error: --explain takes no value; use --explain --explain-terms K, got {arg!r}",
+                    file=sys.stderr,
+                )
+                raise SystemExit(EXIT_FAIL)
+            print(
+                f"customs-topics: note: '--explain {value}' is now '--explain --explain-terms {value}'", file=sys.stderr
+            )
+            out += ["--explain", "--explain-terms", value]
+        else:
+            out.append(arg)
+        i += 1
+    return out
 
 
 def _silence_stdout() -> None:

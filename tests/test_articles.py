@@ -101,15 +101,20 @@ def test_digest_crlf_ids_equal_lf_ids():
     assert [a.id for a in lf] == [a.id for a in crlf]
 
 
-def test_digest_title_not_repeated_and_multi_paragraph_body():
-    text = (
-        f"{ALPHA}\n\n{ALPHA}\n\nAlpha body.\n\n"
-        f"{BETA}\n\nBeta paragraph one.\n\nBeta paragraph two.\n\n"
-        f"{GAMMA}\n\n{GAMMA}\n\nGamma body.\n"
-    )
+def test_digest_without_repeated_titles_splits_at_headlines_when_asked():
+    text = f"{ALPHA}\n\nAlpha body.\n\n{BETA}\n\nBeta paragraph one.\n\nBeta paragraph two.\n\n{GAMMA}\n\nGamma body.\n"
     assert pairs(read_articles(io.StringIO(text), format="digest")) == [
         (ALPHA, "Alpha body."),
         (BETA, "Beta paragraph one.\n\nBeta paragraph two."),
+        (GAMMA, "Gamma body."),
+    ]
+
+
+def test_digest_with_repeated_titles_keeps_subheadings_in_the_body():
+    # Once titles are repeated, only a repeated title starts an article: "Background" stays in Alpha.
+    text = f"{ALPHA}\n\n{ALPHA}\n\nAlpha body.\n\nBackground\n\nMore on alpha.\n\n{GAMMA}\n\n{GAMMA}\n\nGamma body.\n"
+    assert pairs(read_articles(io.StringIO(text))) == [
+        (ALPHA, "Alpha body.\n\nBackground\n\nMore on alpha."),
         (GAMMA, "Gamma body."),
     ]
 
@@ -172,9 +177,9 @@ BAD_LINES = [
     ("{bad json", None, "invalid JSON"),
     ("[1, 2]", None, "JSON object"),
     ('"just a string"', None, "JSON object"),
-    ('{"body": "B"}', "title", "missing"),
+    ('{"title": "T", "body": null}', "body", "expected a string, got null"),
     ('{"title": "T"}', "body", "missing"),
-    ('{"title": 1, "body": "B"}', "title", "string"),
+    ('{"title": 1, "body": "B"}', "title", "expected a string or null, got int"),
     ('{"title": "T", "body": ["B"]}', "body", "string"),
     ('{"title": "T", "body": "B", "labels": "facilitation"}', "labels", "list"),
     ('{"title": "T", "body": "B", "labels": [1]}', "labels", "list"),

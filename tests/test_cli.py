@@ -38,7 +38,8 @@ def test_tag_seed_digest(model):
     assert [r["title"] for r in rows] == [a.title for a in articles]
     tags = model.tag(articles)
     for row, tag in zip(rows, tags, strict=True):
-        assert set(row) == {"id", "title", "labels", "scores"}
+        assert set(row) == {"id", "source", "title", "labels", "scores"}
+        assert row["source"].startswith(f"{DIGEST}:")
         assert row["labels"] == tag.labels
         assert list(row["scores"]) == model.labels
         assert row["scores"] == tag.scores
@@ -49,7 +50,11 @@ def test_tag_stdin_same_as_file():
     by_stdin = run_cli("tag", "-", input=DIGEST.read_bytes())
     default_stdin = run_cli("tag", input=DIGEST.read_bytes())
     assert by_stdin.returncode == default_stdin.returncode == 0
-    assert by_stdin.stdout == by_file.stdout == default_stdin.stdout
+    assert by_stdin.stdout == default_stdin.stdout
+    from_file, from_stdin = json_lines(by_file.stdout), json_lines(by_stdin.stdout)
+    assert [r.pop("source") for r in from_file] == [f"{DIGEST}:{a}" for a in range(1, 60, 6)]
+    assert [r.pop("source") for r in from_stdin] == [f"<stdin>:{a}" for a in range(1, 60, 6)]
+    assert from_file == from_stdin
 
 
 def test_tag_jsonl_stdin_keeps_order_and_ids(tmp_path):
@@ -64,13 +69,14 @@ def test_tag_jsonl_stdin_keeps_order_and_ids(tmp_path):
     assert [o["labels"] for o in out] == [expected[r["id"].split("-")[0]] for r in rows]
 
 
-def test_tag_explain(model):
-    res = run_cli("tag", DIGEST, "--explain", "2")
-    assert res.returncode == 0
+@pytest.mark.parametrize("how", [["--explain", "--explain-terms", "2"], ["--explain-terms", "2"], ["--explain", "2"]])
+def test_tag_explain(model, how):
+    res = run_cli("tag", DIGEST, *how)  # the old spelling "--explain 2" still works ("2" is not a file)
+    assert res.returncode == 0, res.stderr.decode()
     rows = json_lines(res.stdout)
     assert len(rows) == 10
     for row in rows:
-        assert set(row) == {"id", "title", "labels", "scores", "explanation"}
+        assert set(row) == {"id", "source", "title", "labels", "scores", "explanation"}
         assert set(row["explanation"]) == set(row["labels"])
         for exp in row["explanation"].values():
             assert 1 <= len(exp["terms"]) <= 2
@@ -138,10 +144,12 @@ def test_tag_missing_file_exits_2_without_traceback(tmp_path):
     assert_one_line_error(res, str(missing))
 
 
-def test_tag_directory_exits_2(tmp_path):
+def test_tag_empty_directory_says_so(tmp_path):
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.7\n")
     res = run_cli("tag", tmp_path)
-    assert res.returncode == 2
-    assert_one_line_error(res, "directory")
+    assert res.returncode == 0 and res.stdout == b""
+    err = res.stderr.decode()
+    assert "skipped 1 file(s)" in err and "notes.pdf" in err and "no readable files" in err
 
 
 def test_tag_bad_model_dir_exits_2(tmp_path):
@@ -240,7 +248,7 @@ def test_version():
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["frobnicate"], ["tag", "--bogus"], ["tag", "--on-error", "explode"], ["train"], ["evaluate", "--folds", "x"]],
+    [["frobnicate"], ["tag", "--bogus"], ["tag", "--on-error", "explode"], ["train"], ["evaluate", "--folds", "x"]],
 )
 def test_usage_errors_exit_2(argv):
     res = run_cli(*argv)

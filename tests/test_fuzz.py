@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import customs_topics.articles as articles_module
+import customs_topics.readers.sources as sources_module
 from customs_topics import Article, InputError, load_model, read_articles
 from customs_topics.articles import iter_records
 
@@ -58,12 +58,12 @@ def test_jsonl_stream_chunking_does_not_change_results(lines, newline, chunk):
         return [(r.line, r.field, r.reason) if isinstance(r, InputError) else r for r in records]
 
     whole = describe(iter_records(io.StringIO(text), format="jsonl"))
-    saved = articles_module._HEAD_BYTES
-    articles_module._HEAD_BYTES = chunk
+    saved = sources_module.HEAD_BYTES
+    sources_module.HEAD_BYTES = chunk
     try:
         chunked = describe(iter_records(io.StringIO(text), format="jsonl"))
     finally:
-        articles_module._HEAD_BYTES = saved
+        sources_module.HEAD_BYTES = saved
     assert chunked == whole
 
 

@@ -50,7 +50,8 @@ def jl(*rows: object) -> bytes:
 
 BIG = 50_000_000
 HTML_SCRIPTS = b"<html><head><script>var a = 'SCRIPT';</script></head><body><script>go()</script></body></html>"
-DIGEST_NO_BODY = b"Lonely headline\n\nLonely headline\n"
+DIGEST_NO_BODY = b"Lonely headline\n\nLonely headline\n\nSecond headline\n\nSecond headline\n\nSecond body.\n"
+DOCX = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml word/document.xml"
 
 MATRIX = {
     "empty-file": ("a.txt", b"", ("articles", []), 0, 0),
@@ -81,11 +82,26 @@ MATRIX = {
         1,
     ),
     "html-only-scripts": ("a.html", HTML_SCRIPTS, ("articles", [("", "")]), 0, 1),
-    "digest-title-no-body": ("a.txt", DIGEST_NO_BODY, ("articles", [("Lonely headline", "")]), 0, 1),
+    "digest-title-no-body": (
+        "a.txt",
+        DIGEST_NO_BODY,
+        ("articles", [("Lonely headline", ""), ("Second headline", "Second body.")]),
+        0,
+        2,
+    ),
+    "pdf": ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", ("error", InputError, None, None), 2, 0),
+    "pdf-named-txt": ("report.txt", b"%PDF-1.4\n1 0 obj\n", ("error", InputError, None, None), 2, 0),
+    "docx": ("memo.docx", DOCX, ("error", InputError, None, None), 2, 0),
+    "png": ("chart.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ("error", InputError, None, None), 2, 0),
+    "other-binary": ("blob.bin", bytes(range(1, 32)) * 20, ("error", InputError, None, None), 2, 0),
+    "jsonl-null-title": ("a.jsonl", jl({"title": None, "body": "b"}), ("articles", [("", "b")]), 0, 1),
+    "csv-short-row": ("a.csv", b"id,title,body\nc1,T,B\nc2,Only title\n", ("error", InputError, 3, "body"), 2, 1),
+    "csv-no-text-column": ("a.csv", b"id,headline,content\nc1,T,B\n", ("error", InputError, 1, None), 2, 0),
+    "csv-bad-quote": ("a.csv", b'title,body\nT,"B" x\n', ("error", InputError, 2, None), 2, 0),
     "jsonl-malformed-line": ("a.jsonl", jl(GOOD[0], "{oops", GOOD[1]), ("error", InputError, 2, None), 2, 1),
     "jsonl-non-object": ("a.jsonl", jl(GOOD[0], "[1, 2]"), ("error", InputError, 2, None), 2, 1),
     "jsonl-deeply-nested": ("a.jsonl", jl("[" * 100_000), ("error", InputError, 1, None), 2, 0),
-    "jsonl-missing-title": ("a.jsonl", jl({"body": "b"}), ("error", InputError, 1, "title"), 2, 0),
+    "jsonl-missing-title": ("a.jsonl", jl({"body": "b"}), ("articles", [("", "b")]), 0, 1),
     "jsonl-missing-body": ("a.jsonl", jl({"title": "t"}), ("error", InputError, 1, "body"), 2, 0),
     "jsonl-title-wrong-type": ("a.jsonl", jl({"title": 3, "body": "b"}), ("error", InputError, 1, "title"), 2, 0),
     "jsonl-body-null": ("a.jsonl", jl({"title": "t", "body": None}), ("error", InputError, 1, "body"), 2, 0),
@@ -149,7 +165,9 @@ def test_matrix_python_api(tmp_path, case):
     err = info.value
     assert isinstance(err, CustomsTopicsError) and isinstance(err, ValueError)
     assert (err.source, err.line, err.field) == (str(path), line, field)
-    assert str(err).startswith(f"{path}:{line}: ")
+    assert str(err).startswith(f"{path}:{line}: " if line else f"{path}: ")
+    if line is None:  # a file-level refusal: an unsupported format, saying what is supported
+        assert "unsupported format" in str(err) and "jsonl" in str(err) and "csv" in str(err)
     if field is not None:
         assert f"field {field!r}" in str(err)
 
@@ -162,13 +180,17 @@ def test_matrix_cli(tmp_path, capsys, fast_cli, case):
     assert code == exit_code, err
     assert len(rows) == n_rows
     if exit_code == 2:
-        assert f"customs-topics: error: {path}:{expected[2]}: " in err
+        where = f"{path}:{expected[2]}" if expected[2] else str(path)
+        assert f"customs-topics: error: {where}: " in err
     if expected[0] == "articles":
         assert [r["title"] for r in rows] == [t for t, _ in expected[1]]
-        assert all(set(r) == {"id", "title", "labels", "scores"} for r in rows)
+        assert all(set(r) == {"id", "source", "title", "labels", "scores"} for r in rows)
 
 
-@pytest.mark.parametrize("case", ["not-utf8-text", "jsonl-deeply-nested", "jsonl-lone-surrogate", "html-only-scripts"])
+@pytest.mark.parametrize(
+    "case",
+    ["not-utf8-text", "jsonl-deeply-nested", "jsonl-lone-surrogate", "html-only-scripts", "pdf", "csv-short-row"],
+)
 def test_matrix_cli_subprocess_has_no_traceback(tmp_path, case):
     path = _write(tmp_path, case)
     res = run_cli("tag", path)
@@ -187,7 +209,7 @@ def test_lone_surrogate_is_written_as_escape(tmp_path):
     assert b"\\ud800" in res.stdout and json_lines(res.stdout)[0]["title"] == "T \ud800"
 
 
-def test_matrix_missing_file_and_directory(tmp_path, capsys, fast_cli):
+def test_matrix_missing_file_and_directory(tmp_path, capsys, fast_cli, caplog):
     missing = tmp_path / "nope.jsonl"
     with pytest.raises(SourceError) as info:
         read_articles(missing)
@@ -196,8 +218,8 @@ def test_matrix_missing_file_and_directory(tmp_path, capsys, fast_cli):
         read_articles(tmp_path)
     code, rows, err = fast_cli(capsys, "tag", missing)
     assert code == 2 and rows == [] and f"{missing}: no such file" in err
-    code, rows, err = fast_cli(capsys, "tag", tmp_path)
-    assert code == 2 and rows == [] and "is a directory" in err
+    code, rows, err = fast_cli(capsys, "tag", tmp_path)  # a directory is read, here finding nothing
+    assert code == 0 and rows == [] and "no readable files" in caplog.text
 
 
 def test_matrix_html_and_digest_warnings(tmp_path, caplog):
@@ -374,8 +396,8 @@ def test_on_error_modes_line_counts(tmp_path, capsys, fast_cli, bad, batch_size)
     assert [r["id"] for r in rows] == ids
     for i, row in enumerate(rows):
         if i in bad:
-            assert set(row) == {"id", "line", "field", "error"}
-            assert row["line"] == i + 1 and row["error"]
+            assert set(row) == {"id", "source", "line", "field", "error"}
+            assert row["line"] == i + 1 and row["error"] and row["source"] == str(path)
         else:
             assert "error" not in row and "labels" in row
     for i in bad:
@@ -386,11 +408,17 @@ def test_on_error_report_fields(tmp_path, capsys, fast_cli):
     path, _ = _mixed_file(tmp_path, {0, 1, 2, 3})
     code, rows, _ = fast_cli(capsys, "tag", path, "--on-error", "report")
     assert code == 1
-    assert rows[0] == {"id": None, "line": 1, "field": None, "error": rows[0]["error"]}
+    assert rows[0] == {"id": None, "source": str(path), "line": 1, "field": None, "error": rows[0]["error"]}
     assert "invalid JSON" in rows[0]["error"]
     assert rows[1]["field"] is None and "JSON object" in rows[1]["error"]
     assert rows[2]["field"] == "body" and "missing" in rows[2]["error"]
-    assert rows[3] == {"id": "bad-id", "line": 4, "field": "title", "error": "expected a string, got int"}
+    assert rows[3] == {
+        "id": "bad-id",
+        "source": str(path),
+        "line": 4,
+        "field": "title",
+        "error": "expected a string or null, got int",
+    }
 
 
 def test_on_error_skip_and_report_with_blank_lines_keep_line_numbers(tmp_path, capsys, fast_cli):
