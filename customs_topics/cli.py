@@ -286,6 +286,48 @@ def _evaluate_test_file(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
+def _cmd_suggest(args: argparse.Namespace, out: IO[str]) -> int:
+    """The ``-n`` articles of the archive most worth labelling next for ``--theme``, as training-data JSON Lines."""
+    from .persistence import load_model
+    from .suggest import labelled_ids, read_archive, suggest, write_suggestions
+
+    model = load_model(args.model)
+    exclude = labelled_ids(args.exclude or [])
+    sources = [sys.stdin.buffer if path == "-" else path for path in args.archive]
+    _status(args, f"scoring the archive for {args.theme!r}")
+    try:
+        rows = suggest(
+            read_archive(sources, args.format),
+            args.theme,
+            model=model,
+            taxonomy=args.taxonomy,
+            n=args.n,
+            exclude=exclude,
+            uncertain_share=args.uncertain_share,
+        )
+    except InputError as exc:
+        if exc.field != "archive":
+            raise
+        raise InputError(exc.reason, source=", ".join(args.archive)) from None
+    if args.out:
+        write_suggestions(rows, args.out)
+        print(f"customs-topics: {len(rows)} suggestion(s) for {args.theme!r} written to {args.out}", file=sys.stderr)
+    else:
+        out.writelines(_json_line(row) for row in rows)
+    return EXIT_OK
+
+
+def _share(value: str) -> float:
+    """An argparse type for a fraction from 0 to 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
+    return number
+
+
 def _cmd_taxonomy(args: argparse.Namespace, out: IO[str]) -> int:
     from .taxonomy import load_taxonomy
 
@@ -450,6 +492,38 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--quiet", action="store_true", help="no progress output")
     ev.set_defaults(func=_cmd_evaluate)
+
+    sg = sub.add_parser(
+        "suggest",
+        help="pick the articles of an archive most worth labelling next for a theme",
+        description="Score an unlabelled archive for --theme (a theme of --model, or a new one defined in "
+        "--taxonomy) and write the -n articles most worth labelling next as training-data JSON Lines: "
+        "likely positives and, for a theme the model knows, uncertain ones near its threshold, without "
+        "near-duplicates. 'labels' holds the current labels or predictions for the other themes: add the "
+        "theme to the articles that are about it, then train with the file as --data.",
+    )
+    sg.add_argument("archive", nargs="+", metavar="ARCHIVE", help="article files (any format tag reads; - for stdin)")
+    sg.add_argument("--theme", required=True, help="theme to find examples of")
+    sg.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON defining a new --theme")
+    sg.add_argument("--model", metavar="DIR", help="model directory (default: the bundled model)")
+    sg.add_argument("-n", type=_positive, default=20, metavar="N", help="articles to suggest (default 20)")
+    sg.add_argument("--out", metavar="FILE", help="write the suggestions to FILE (atomically) instead of stdout")
+    sg.add_argument(
+        "--exclude",
+        action="append",
+        metavar="FILE.jsonl",
+        help="labelled file whose ids are not suggested again (repeatable; e.g. the file you train on)",
+    )
+    sg.add_argument("--format", choices=FORMATS, help="archive format (default: detect from name and content)")
+    sg.add_argument(
+        "--uncertain-share",
+        type=_share,
+        default=0.5,
+        metavar="X",
+        help="share of picks near the threshold, for a theme the model knows (0 to 1, default 0.5)",
+    )
+    sg.add_argument("--quiet", action="store_true", help="no progress output")
+    sg.set_defaults(func=_cmd_suggest)
 
     tx = sub.add_parser("taxonomy", help="print the taxonomy", description="Print the theme taxonomy.")
     tx.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")
