@@ -261,56 +261,145 @@ def _status(args: argparse.Namespace, message: str) -> None:
         print(f"customs-topics: {message}", file=sys.stderr, flush=True)
 
 
+def _training_params(args: argparse.Namespace) -> dict[str, Any]:
+    """TopicClassifier parameters given on the command line (``--C``)."""
+    return {} if args.C is None else {"C": args.C}
+
+
+def _load_training(args: argparse.Namespace, taxonomy: Any, bundled: bool, folds: int) -> list[Article]:
+    """``--data`` (+ the bundled corpus) checked for enough examples, in terms of the options given."""
+    from .corpus import training_data_sources
+    from .model import TopicClassifier
+    from .trainer import check_examples
+
+    data, sources = training_data_sources(args.data or [], taxonomy, bundled=bundled)
+    if not data:
+        raise InputError("no training data: give --data FILE.jsonl (and/or --with-bundled-corpus)")
+    check_examples(
+        data,
+        list(taxonomy.ids),
+        cv_folds=folds,
+        threshold_folds=TopicClassifier(**_training_params(args)).threshold_folds,
+        sources=sources,
+        bundled=bundled,
+        folds_option="--folds",
+        bundled_option="--with-bundled-corpus",
+    )
+    return data
+
+
 def _cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
-    from .corpus import training_data
     from .persistence import save_model
     from .taxonomy import load_taxonomy
     from .trainer import train
 
     taxonomy = load_taxonomy(args.taxonomy)
-    data: list[Article] = training_data(args.data or [], taxonomy, bundled=args.with_bundled_corpus)
-    if not data:
-        raise InputError("no training data: give --data FILE.jsonl (and/or --with-bundled-corpus)")
-    params = {} if args.C is None else {"C": args.C}
+    data = _load_training(args, taxonomy, args.with_bundled_corpus, args.folds)
     _status(
         args,
         f"training on {len(data)} articles" + (f" ({args.folds}-fold cross-validation first)" if args.folds else ""),
     )
-    model = train(data, taxonomy, cv_folds=args.folds, progress=_progress(args, "cross-validation"), **params)
+    model = train(
+        data, taxonomy, cv_folds=args.folds, progress=_progress(args, "cross-validation"), **_training_params(args)
+    )
     files = (["bundled corpus"] if args.with_bundled_corpus else []) + list(args.data or [])
     model.info_["data_files"] = files  # type: ignore[attr-defined]
     _status(args, f"saving the model to {args.out}")
     save_model(model, args.out)
-    if "cv" in model.info_:  # type: ignore[attr-defined]
-        _print_report(model.info_["cv"], f"{args.folds}-fold grouped cross-validation", args.json, out)  # type: ignore[attr-defined]
+    if model.cv_report_ is not None:
+        _print_report(model.cv_report_, f"{args.folds}-fold grouped cross-validation", args.json, out)
     print(f"customs-topics: model saved to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
 def _cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
-    from .corpus import load_labelled, training_data
     from .model import TopicClassifier
-    from .persistence import load_model
     from .taxonomy import load_taxonomy
-    from .trainer import cross_validate, evaluate
+    from .trainer import cross_validate
 
     if args.test:
-        model = load_model(args.model)
-        articles = load_labelled(args.test, model.taxonomy_)  # type: ignore[attr-defined]
-        _status(args, f"scoring {len(articles)} articles")
-        _print_report(evaluate(model, articles), f"model {args.model or '(bundled)'} on {args.test}", args.json, out)
-        return EXIT_OK
+        return _evaluate_test_file(args, out)
+    if args.model:
+        raise InputError("--model is for scoring a model on --test FILE; cross-validation trains its own models")
     taxonomy = load_taxonomy(args.taxonomy)
-    data = training_data(args.data or [], taxonomy, bundled=not args.data)
+    bundled = args.with_bundled_corpus or not args.data
+    data = _load_training(args, taxonomy, bundled, args.folds)
     report = cross_validate(
-        TopicClassifier(themes=list(taxonomy.ids), **({} if args.C is None else {"C": args.C})),
+        TopicClassifier(themes=list(taxonomy.ids), **_training_params(args)),
         data,
         args.folds,
         progress=_progress(args, "cross-validation"),
     )
-    where = ", ".join(args.data) if args.data else "the bundled corpus"
+    where = " + ".join((["the bundled corpus"] if bundled else []) + list(args.data or []))
     _print_report(report, f"{args.folds}-fold grouped cross-validation on {where}", args.json, out)
     return EXIT_OK
+
+
+def _evaluate_test_file(args: argparse.Namespace, out: IO[str]) -> int:
+    """``evaluate --test FILE``: score a saved model on held-out labelled data."""
+    from .corpus import NEW_THEME_HINT, load_labelled
+    from .errors import DataError
+    from .persistence import load_model
+    from .trainer import evaluate
+
+    for option, given in (("--data", args.data), ("--with-bundled-corpus", args.with_bundled_corpus)):
+        if given:
+            raise InputError(f"{option} is for cross-validation; with --test only --model and --taxonomy apply")
+    model = load_model(args.model)
+    try:
+        articles = load_labelled(args.test, model.taxonomy_)  # type: ignore[attr-defined]
+    except DataError as exc:
+        if NEW_THEME_HINT not in exc.reason:
+            raise
+        hint = "the model was not trained with it: give --model DIR, a model trained with that theme"
+        raise DataError(
+            exc.reason.replace(NEW_THEME_HINT, hint), source=exc.source, line=exc.line, field=exc.field
+        ) from None
+    _status(args, f"scoring {len(articles)} articles")
+    _print_report(evaluate(model, articles), f"model {args.model or '(bundled)'} on {args.test}", args.json, out)
+    return EXIT_OK
+
+
+def _cmd_suggest(args: argparse.Namespace, out: IO[str]) -> int:
+    """The ``-n`` articles of the archive most worth labelling next for ``--theme``, as training-data JSON Lines."""
+    from .persistence import load_model
+    from .suggest import labelled_ids, read_archive, suggest, write_suggestions
+
+    model = load_model(args.model)
+    exclude = labelled_ids(args.exclude or [])
+    sources = [sys.stdin.buffer if path == "-" else path for path in args.archive]
+    _status(args, f"scoring the archive for {args.theme!r}")
+    try:
+        rows = suggest(
+            read_archive(sources, args.format),
+            args.theme,
+            model=model,
+            taxonomy=args.taxonomy,
+            n=args.n,
+            exclude=exclude,
+            uncertain_share=args.uncertain_share,
+        )
+    except InputError as exc:
+        if exc.field != "archive":
+            raise
+        raise InputError(exc.reason, source=", ".join(args.archive)) from None
+    if args.out:
+        write_suggestions(rows, args.out)
+        print(f"customs-topics: {len(rows)} suggestion(s) for {args.theme!r} written to {args.out}", file=sys.stderr)
+    else:
+        out.writelines(_json_line(row) for row in rows)
+    return EXIT_OK
+
+
+def _share(value: str) -> float:
+    """An argparse type for a fraction from 0 to 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
+    return number
 
 
 def _cmd_taxonomy(args: argparse.Namespace, out: IO[str]) -> int:
@@ -348,6 +437,36 @@ def _non_negative(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value!r}")
+    return number
+
+
+_C_HELP = "inverse regularisation strength, a number > 0 (default: the library's; larger fits the data more closely)"
+
+
+def _fold_count(allow_zero: bool) -> Any:
+    """An argparse type for ``--folds``: 2 or more (or 0 to skip, when allowed)."""
+    allowed = "0 (no cross-validation) or an integer from 2 up" if allow_zero else "an integer from 2 up"
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = -1
+        if number >= 2 or (allow_zero and number == 0):
+            return number
+        raise argparse.ArgumentTypeError(f"expected {allowed}, got {value!r}")
+
+    return parse
+
+
+def _positive_float(value: str) -> float:
+    """An argparse type for ``--C``: a finite number greater than 0."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not (0 < number < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {value!r}")
     return number
 
 
@@ -428,8 +547,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")
     tr.add_argument("--out", required=True, metavar="DIR", help="directory to write the model to")
-    tr.add_argument("--folds", type=_non_negative, default=5, metavar="K", help="cross-validation folds (0: skip)")
-    tr.add_argument("--C", type=float, help="inverse regularisation strength (default: the library's)")
+    tr.add_argument(
+        "--folds",
+        type=_fold_count(allow_zero=True),
+        default=5,
+        metavar="K",
+        help="cross-validation folds before fitting: 0 to skip, else 2 or more (default 5); "
+        "every theme needs at least K examples",
+    )
+    tr.add_argument("--C", type=_positive_float, metavar="C", help=_C_HELP)
     tr.add_argument("--json", action="store_true", help="print the CV report as JSON")
     tr.add_argument("--quiet", action="store_true", help="no progress output")
     tr.set_defaults(func=_cmd_train)
@@ -438,17 +564,62 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate",
         help="cross-validate on labelled data, or score a model on a test file",
         description="Without --test: grouped K-fold cross-validation of the training recipe "
-        "on --data (default: the bundled corpus). With --test: score --model on that file.",
+        "on --data (default: the bundled corpus; with --data, add --with-bundled-corpus to "
+        "cross-validate on both, e.g. for an extended --taxonomy). With --test: score --model "
+        "on that file; themes without examples in it are shown as n/a and left out of the macro average.",
     )
     ev.add_argument("--data", action="append", metavar="FILE.jsonl", help="labelled data (repeatable)")
+    ev.add_argument(
+        "--with-bundled-corpus",
+        action="store_true",
+        help="cross-validate on --data plus the bundled corpus (a --data record with a bundled id relabels it)",
+    )
     ev.add_argument("--test", metavar="FILE.jsonl", help="held-out labelled file to score --model on")
     ev.add_argument("--model", metavar="DIR", help="model for --test (default: bundled)")
     ev.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")
-    ev.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds")
-    ev.add_argument("--C", type=float, help="inverse regularisation strength (default: the library's)")
+    ev.add_argument(
+        "--folds",
+        type=_fold_count(allow_zero=False),
+        default=5,
+        metavar="K",
+        help="cross-validation folds, 2 or more (default 5); every theme needs at least K examples",
+    )
+    ev.add_argument("--C", type=_positive_float, metavar="C", help=_C_HELP)
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--quiet", action="store_true", help="no progress output")
     ev.set_defaults(func=_cmd_evaluate)
+
+    sg = sub.add_parser(
+        "suggest",
+        help="pick the articles of an archive most worth labelling next for a theme",
+        description="Score an unlabelled archive for --theme (a theme of --model, or a new one defined in "
+        "--taxonomy) and write the -n articles most worth labelling next as training-data JSON Lines: "
+        "likely positives and, for a theme the model knows, uncertain ones near its threshold, without "
+        "near-duplicates. 'labels' holds the current labels or predictions for the other themes: add the "
+        "theme to the articles that are about it, then train with the file as --data.",
+    )
+    sg.add_argument("archive", nargs="+", metavar="ARCHIVE", help="article files (any format tag reads; - for stdin)")
+    sg.add_argument("--theme", required=True, help="theme to find examples of")
+    sg.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON defining a new --theme")
+    sg.add_argument("--model", metavar="DIR", help="model directory (default: the bundled model)")
+    sg.add_argument("-n", type=_positive, default=20, metavar="N", help="articles to suggest (default 20)")
+    sg.add_argument("--out", metavar="FILE", help="write the suggestions to FILE (atomically) instead of stdout")
+    sg.add_argument(
+        "--exclude",
+        action="append",
+        metavar="FILE.jsonl",
+        help="labelled file whose ids are not suggested again (repeatable; e.g. the file you train on)",
+    )
+    sg.add_argument("--format", choices=FORMATS, help="archive format (default: detect from name and content)")
+    sg.add_argument(
+        "--uncertain-share",
+        type=_share,
+        default=0.5,
+        metavar="X",
+        help="share of picks near the threshold, for a theme the model knows (0 to 1, default 0.5)",
+    )
+    sg.add_argument("--quiet", action="store_true", help="no progress output")
+    sg.set_defaults(func=_cmd_suggest)
 
     tx = sub.add_parser("taxonomy", help="print the taxonomy", description="Print the theme taxonomy.")
     tx.add_argument("--taxonomy", metavar="FILE", help="taxonomy JSON (default: built-in)")

@@ -29,6 +29,12 @@ from .articles import Article, Format, Source, iter_numbered, read_articles
 from .errors import DataError, InputError, SourceError
 from .taxonomy import Taxonomy, load_taxonomy
 
+#: Appended to "unknown theme" errors: how to add a theme.
+NEW_THEME_HINT = (
+    "to add a theme, define it in a taxonomy file that extends the built-in one "
+    "and pass it with --taxonomy FILE (taxonomy= in Python)"
+)
+
 
 def load_labelled(
     source: Source,
@@ -49,7 +55,7 @@ def load_labelled(
         >>> load_labelled(src, format="jsonl")
         Traceback (most recent call last):
         ...
-        customs_topics.errors.DataError: <stream>:1: field 'labels': unknown theme 'spam' (the taxonomy has: ...)
+        customs_topics.errors.DataError: <stream>:1: field 'labels': unknown theme 'spam' (the taxonomy has: ...); ...
     """
     return [article for _, article in _load_numbered(source, taxonomy, format)]
 
@@ -74,7 +80,7 @@ def _load_numbered(
         for label in item.labels:
             if label not in known:
                 raise DataError(
-                    f"unknown theme {label!r} (the taxonomy has: {', '.join(taxonomy.ids)})",
+                    f"unknown theme {label!r} (the taxonomy has: {', '.join(taxonomy.ids)}); {NEW_THEME_HINT}",
                     source=name,
                     line=line,
                     field="labels",
@@ -142,19 +148,47 @@ def training_data(
     theme you add. Any other repeated id raises
     :class:`~customs_topics.errors.DataError` naming both places.
     """
+    return training_data_sources(files, taxonomy, bundled=bundled)[0]
+
+
+#: The source name :func:`training_data_sources` gives bundled articles.
+BUNDLED_SOURCE = "the bundled corpus"
+
+
+def training_data_sources(
+    files: Sequence[str | os.PathLike[str]],
+    taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
+    *,
+    bundled: bool = False,
+) -> tuple[list[Article], list[str]]:
+    """:func:`training_data` and, for each article, where it came from (a file
+    name, or :data:`BUNDLED_SOURCE`), for messages that count examples per file.
+
+    Example:
+        >>> articles, sources = training_data_sources([], bundled=True)
+        >>> len(articles) == len(sources), sources[0]
+        (True, 'the bundled corpus')
+    """
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
     records = (
         (os.fspath(path), line, article) for path in files for line, article in _load_numbered(path, taxonomy, None)
     )
-    return merge_records(bundled_corpus(taxonomy) if bundled else [], records)
+    return _merge(bundled_corpus(taxonomy) if bundled else [], BUNDLED_SOURCE, records)
 
 
 def merge_records(base: list[Article], records: Iterable[tuple[str, int | None, Article]]) -> list[Article]:
     """``base`` plus ``records`` ``(source, line, article)``: a record whose id is a
     ``base`` article's replaces it (relabelling); two records with one id raise
     :class:`~customs_topics.errors.DataError` naming both places."""
+    return _merge(base, BUNDLED_SOURCE, records)[0]
+
+
+def _merge(
+    base: list[Article], base_source: str, records: Iterable[tuple[str, int | None, Article]]
+) -> tuple[list[Article], list[str]]:
     articles = list(base)
+    sources = [base_source] * len(articles)
     position = {a.id: i for i, a in enumerate(articles)}
     seen: dict[str, str] = {}
     for source, line, article in records:
@@ -165,10 +199,12 @@ def merge_records(base: list[Article], records: Iterable[tuple[str, int | None, 
         seen[article.id] = f"{source}:{line}" if line is not None else source
         if article.id in position:  # relabels a base article
             articles[position[article.id]] = article
+            sources[position[article.id]] = source
         else:
             position[article.id] = len(articles)
             articles.append(article)
-    return articles
+            sources.append(source)
+    return articles, sources
 
 
 def check_duplicate_ids(articles: Sequence[Article]) -> None:

@@ -70,6 +70,17 @@ def scores(Y_true: np.ndarray, Y_pred: np.ndarray, labels: Sequence[str] | None 
     """Per-label precision/recall/F1/support, micro and macro averages, exact match.
 
     ``Y_true`` and ``Y_pred`` are 0/1 indicator matrices (n_articles, n_labels).
+    A label with no example in ``Y_true`` (``support`` 0) has no recall or F1:
+    its ``recall`` and ``f1`` are ``None`` (shown as n/a), its ``precision`` is
+    ``None`` too unless it was predicted (then 0.0: every prediction was wrong),
+    and it is left out of the macro average; ``report["no_support"]`` lists
+    the labels left out. Micro averages and exact match count every label.
+
+    Example:
+        >>> Y = np.array([[1, 0], [0, 0]])
+        >>> r = scores(Y, Y, ["a", "b"])
+        >>> r["per_label"]["b"]["f1"], r["no_support"], r["macro"]["f1"]
+        (None, ['b'], 1.0)
     """
     Y_true = np.asarray(Y_true, dtype=bool)
     Y_pred = np.asarray(Y_pred, dtype=bool)
@@ -79,35 +90,67 @@ def scores(Y_true: np.ndarray, Y_pred: np.ndarray, labels: Sequence[str] | None 
     tp = (Y_true & Y_pred).sum(axis=0)
     fp = (~Y_true & Y_pred).sum(axis=0)
     fn = (Y_true & ~Y_pred).sum(axis=0)
+    support = Y_true.sum(axis=0)
+    predicted = Y_pred.sum(axis=0)
     p, r, f = _prf(tp, fp, fn)
     mp, mr, mf = _prf(tp.sum(), fp.sum(), fn.sum())
+    has = support > 0
+    per_label = {}
+    for j, label in enumerate(labels):
+        ok = bool(has[j])
+        per_label[label] = {
+            "precision": float(p[j]) if ok or predicted[j] else None,
+            "recall": float(r[j]) if ok else None,
+            "f1": float(f[j]) if ok else None,
+            "support": int(support[j]),
+            "predicted": int(predicted[j]),
+        }
+
+    def mean(values: np.ndarray) -> float:
+        return float(values[has].mean()) if has.any() else 0.0
+
     return {
-        "per_label": {
-            label: {
-                "precision": float(p[j]),
-                "recall": float(r[j]),
-                "f1": float(f[j]),
-                "support": int(Y_true[:, j].sum()),
-            }
-            for j, label in enumerate(labels)
-        },
+        "per_label": per_label,
         "micro": {"precision": float(mp), "recall": float(mr), "f1": float(mf)},
-        "macro": {"precision": float(p.mean()), "recall": float(r.mean()), "f1": float(f.mean())},
+        "macro": {"precision": mean(p), "recall": mean(r), "f1": mean(f)},
+        "no_support": [label for j, label in enumerate(labels) if not has[j]],
         "exact_match": float((Y_true == Y_pred).all(axis=1).mean()) if len(Y_true) else 0.0,
         "n_articles": len(Y_true),
     }
 
 
+def _cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def format_scores(report: dict[str, Any], title: str | None = None) -> str:
-    """A plain-text (Markdown) table of a :func:`scores` report."""
+    """A plain-text (Markdown) table of a :func:`scores` report.
+
+    Labels without examples show ``n/a``; a note under the table names them
+    and says the macro average leaves them out.
+
+    Example:
+        >>> Y = np.array([[1, 0], [0, 0]])
+        >>> print(format_scores(scores(Y, Y, ["a", "b"])).splitlines()[-1])
+        Macro average over 1 of 2 themes: b has no examples in the test data (n/a, left out).
+    """
     lines = [f"**{title}**", ""] if title else []
     lines += ["| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
     for label, m in report["per_label"].items():
-        lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+        cells = " | ".join(_cell(m[key]) for key in ("precision", "recall", "f1"))
+        lines.append(f"| {label} | {cells} | {m['support']} |")
     for avg in ("micro", "macro"):
         m = report[avg]
         lines.append(f"| *{avg} avg* | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | |")
     lines.append(f"\nExact match (all labels right): {report['exact_match']:.3f} over {report['n_articles']} articles.")
+    missing = report.get("no_support") or []
+    if missing:
+        n_all = len(report["per_label"])
+        verb = "has" if len(missing) == 1 else "have"
+        lines.append(
+            f"Macro average over {n_all - len(missing)} of {n_all} themes: {', '.join(missing)} "
+            f"{verb} no examples in the test data (n/a, left out)."
+        )
     return "\n".join(lines)
 
 

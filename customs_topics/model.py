@@ -57,6 +57,28 @@ class Tag:
             out["explanation"] = self.explanation
         return out
 
+    def explain_text(self) -> str:
+        """The tag as readable text: labels with scores, their terms and sentence, the other scores.
+
+        Example:
+            >>> from customs_topics import load_model
+            >>> tag = load_model().tag("Customs seized 40 pistols and ammunition at the border.", explain=2)[0]
+            >>> print(tag.explain_text())  # doctest: +ELLIPSIS
+            (no title)
+            labels: strategic_trade_control
+              strategic_trade_control 0...
+                terms: ...pistols (+...
+                sentence: 'Customs seized 40 pistols and ammunition at the border.'
+            not assigned: illicit_trade 0..., facilitation 0..., health_goods 0...
+        """
+
+        from .explain import tag_text
+
+        return tag_text(self)
+
+    def __str__(self) -> str:
+        return self.explain_text()
+
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
@@ -179,7 +201,15 @@ class TopicClassifier:
         (joblib; ``-1`` for all cores). Results do not depend on it.
 
     Fitted attributes: ``labels_``, ``featurizer_``, ``coef_`` (n_features,
-    n_labels), ``intercept_``, ``thresholds_``.
+    n_labels), ``intercept_``, ``thresholds_`` (an array in label order;
+    :attr:`thresholds` gives the same as a ``{theme: threshold}`` dict).
+    Models made by :func:`~customs_topics.trainer.train` or
+    :func:`~customs_topics.persistence.load_model` also have ``taxonomy_``
+    and ``info_``, a dict with ``"training_data"`` (per-theme counts, events,
+    sources: :func:`~customs_topics.corpus.summarize`), ``"data_files"``
+    and, when cross-validated, ``"cv_folds"`` and ``"cv"``, the
+    cross-validation report (:func:`~customs_topics.evaluation.scores`),
+    also available as :attr:`cv_report_`.
 
     Example:
         >>> clf = TopicClassifier(threshold_folds=0, min_df=1)
@@ -524,3 +554,52 @@ class TopicClassifier:
         """Theme ids in column order of :meth:`predict_proba` (fitted models only)."""
         self._check_fitted()
         return list(self.labels_)
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Each theme's decision threshold, ``{theme: threshold}`` (a copy of ``thresholds_``).
+
+        Example:
+            >>> from customs_topics import load_model
+            >>> t = load_model().thresholds
+            >>> list(t) == load_model().labels and all(0 < v < 1 for v in t.values())
+            True
+        """
+        self._check_fitted()
+        return {label: float(v) for label, v in zip(self.labels_, self.thresholds_)}
+
+    @property
+    def cv_report_(self) -> dict[str, Any] | None:
+        """The cross-validation report ``train`` made before fitting (``info_["cv"]``), or ``None``.
+
+        A :func:`~customs_topics.evaluation.scores` dict: ``per_label``
+        (precision, recall, f1, support, predicted), ``micro``, ``macro``,
+        ``exact_match``, ``n_articles``; ``info_["cv_folds"]`` is the number
+        of folds. Saved with the model and shown in its card.
+
+        Example:
+            >>> from customs_topics import load_model
+            >>> round(load_model().cv_report_["micro"]["f1"], 1) > 0.5
+            True
+        """
+        info = getattr(self, "info_", None) or {}
+        return info.get("cv")
+
+    def explain(
+        self, X: TextLike | Iterable[TextLike], theme: str, k: int = 5, thresholds: Thresholds = None
+    ) -> list[Any]:
+        """Why each input got, or did not get, ``theme``: one
+        :class:`~customs_topics.explain.ThemeExplanation` per input with the
+        score, the threshold and the gap between them, the ``k`` terms that
+        raised the score and the ``k`` that held it down, and the best sentence.
+        ``print()`` one for a readable form.
+
+        Example:
+            >>> from customs_topics import load_model
+            >>> e = load_model().explain("Customs seized 2 tonnes of cocaine at the port.", "health_goods")[0]
+            >>> e.assigned, e.margin < 0, len(e.held_down_by) > 0
+            (False, True, True)
+        """
+        from .explain import explain_theme
+
+        return explain_theme(self, X, theme, k=k, thresholds=thresholds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import BUILTIN_IDS, DIGEST
@@ -306,3 +308,81 @@ def test_tag_any_text_batch_equals_single_and_explains_with_own_sentences(model,
             assert set(tag.explanation) == set(tag.labels)
             for exp in tag.explanation.values():
                 assert exp["sentence"] is None or exp["sentence"] in f"{article.title}\n{article.body}"
+
+
+# --------------------------------------------------------------------------- #
+# Thresholds as a mapping, the CV report, readable explanations, unassigned themes
+
+SEIZURE = "Customs seized 2 tonnes of cocaine hidden in banana boxes at the port."
+
+
+def test_thresholds_mapping_matches_array(model):
+    t = model.thresholds
+    assert list(t) == model.labels
+    assert [t[label] for label in model.labels] == pytest.approx(list(model.thresholds_))
+    t["illicit_trade"] = 0.0  # a copy: changing it does not change the model
+    assert model.thresholds["illicit_trade"] == pytest.approx(float(model.thresholds_[0]))
+    # it can be passed back as an override and gives the model's own predictions
+    assert model.predict([SEIZURE], thresholds=model.thresholds) == model.predict([SEIZURE])
+
+
+def test_cv_report_attribute(model, small_fit):
+    report = model.cv_report_
+    assert report is model.info_["cv"]
+    assert set(report["per_label"]) == set(model.labels)
+    assert all(m["support"] > 0 for m in report["per_label"].values())
+    assert small_fit.cv_report_ is None  # fitted directly, never cross-validated
+
+
+def test_tag_text_form_names_labels_terms_and_sentence(model):
+    body = "Officers opened the containers on Monday. They seized 2 tonnes of cocaine hidden in banana boxes."
+    tag = model.tag([Article.from_text("Port seizure", body, id="p1")], explain=3)[0]
+    text = str(tag)
+    assert text == tag.explain_text()
+    lines = text.splitlines()
+    assert lines[0] == "Port seizure [p1]"
+    assert lines[1] == "labels: " + ", ".join(tag.labels)
+    for label in tag.labels:
+        assert f"  {label} {tag.scores[label]:.3f}" in lines
+        for term, weight in tag.explanation[label]["terms"]:
+            assert f"{term} ({weight:+.2f})" in text
+    assert "seized 2 tonnes of cocaine" in text
+    unassigned = [label for label in model.labels if label not in tag.labels]
+    assert lines[-1].startswith("not assigned: ") and all(label in lines[-1] for label in unassigned)
+
+
+def test_explain_an_unassigned_theme(model):
+    text = "Customs seized 40 pistols and fake vaccines at the border."
+    assert "facilitation" not in model.predict(text)[0]
+    e = model.explain(text, "facilitation", k=3)[0]
+    assert not e.assigned
+    assert e.threshold == pytest.approx(model.thresholds["facilitation"], abs=1e-4)
+    assert e.score == pytest.approx(model.predict_proba(text)[0][model.labels.index("facilitation")], abs=1e-4)
+    assert e.margin == pytest.approx(e.score - e.threshold, abs=2e-4) and e.margin < 0
+    assert e.logit_gap > 0
+    assert 0 < len(e.held_down_by) <= 3 and all(v < 0 for _, v in e.held_down_by)
+    assert [v for _, v in e.held_down_by] == sorted(v for _, v in e.held_down_by)  # most negative first
+    # lowering the threshold just below the score assigns it
+    assert "facilitation" in model.predict(text, thresholds={"facilitation": e.score - 0.001})[0]
+    shown = str(e)
+    assert shown.startswith("facilitation: not assigned") and "held down by:" in shown
+    assert json.loads(json.dumps(e.to_dict()))["held_down_by"][0][0] == e.held_down_by[0][0]
+
+
+def test_explain_an_assigned_theme_and_a_batch(model):
+    texts = ["Customs seized 40 pistols and ammunition at the border.", SEIZURE, ""]
+    out = model.explain(texts, "strategic_trade_control")
+    assert len(out) == 3
+    predicted = model.predict(texts)
+    for e, labels in zip(out, predicted, strict=True):
+        assert e.assigned == ("strategic_trade_control" in labels)
+        assert (e.margin >= 0) == e.assigned
+    assert out[0].raised_by and out[0].raised_by[0][1] > 0
+    assert not out[2].known_terms and out[2].score == 0.0 and "no word" in str(out[2])
+
+
+def test_explain_errors(model):
+    with pytest.raises(InputError, match="unknown theme 'food_safety'"):
+        model.explain(SEIZURE, "food_safety")
+    with pytest.raises(InputError, match="k must be"):
+        model.explain(SEIZURE, "illicit_trade", k=-1)

@@ -245,3 +245,143 @@ def test_train_from_several_files_rejects_ids_duplicated_across_files(tmp_path, 
     with pytest.raises(DataError, match="duplicate id") as info:
         customs_topics.train([first, second], cv_folds=0, threshold_folds=2)
     assert rows[0]["id"] in str(info.value)
+
+
+# --------------------------------------------------------------------------- #
+# Honest evaluation, usage errors and what-to-do messages (issue 11)
+
+TOBACCO_TAXONOMY = {
+    "extends": "customs-topics",
+    "themes": [
+        {
+            "id": "tobacco",
+            "name": "Tobacco",
+            "definition": "Smuggling, counterfeiting, taxation and control of tobacco products crossing borders.",
+            "includes": ["cigarette smuggling", "illicit tobacco seizures"],
+        }
+    ],
+}
+
+
+def tobacco_rows(corpus) -> list[dict]:
+    """Bundled articles whose headline is about tobacco or cigarettes, relabelled with a new 'tobacco' theme."""
+    words = ("tobacco", "cigarette", "cigar", "shisha", "hookah")
+    return [
+        {**a.to_dict(), "labels": [*a.labels, "tobacco"]} for a in corpus if any(w in a.title.lower() for w in words)
+    ]
+
+
+@pytest.fixture(scope="module")
+def tobacco_files(tmp_path_factory, corpus):
+    d = tmp_path_factory.mktemp("tobacco")
+    tax = d / "tobacco-taxonomy.json"
+    tax.write_text(json.dumps(TOBACCO_TAXONOMY), "utf-8")
+    rows = tobacco_rows(corpus)
+    assert len(rows) >= 10  # the corpus has a few dozen tobacco stories
+    return tax, write_jsonl(d / "mine.jsonl", rows), rows
+
+
+def test_evaluate_themes_without_test_examples_are_na_and_out_of_macro(tmp_path, corpus, model):
+    rows = [a.to_dict() for a in corpus[10:] if set(a.labels) <= {"illicit_trade"}][:25]
+    assert any(r["labels"] for r in rows)
+    test = write_jsonl(tmp_path / "illicit-only.jsonl", rows)
+    res = run_cli("evaluate", "--test", test, "--json")
+    assert res.returncode == 0, res.stderr.decode()
+    report = json.loads(res.stdout)
+    absent = [t for t in BUILTIN_IDS if t != "illicit_trade"]
+    assert report["no_support"] == absent
+    for theme in absent:
+        m = report["per_label"][theme]
+        assert m["support"] == 0 and m["recall"] is None and m["f1"] is None
+        assert (m["precision"] is None) == (m["predicted"] == 0)
+    assert report["macro"]["f1"] == pytest.approx(report["per_label"]["illicit_trade"]["f1"])
+    table = run_cli("evaluate", "--test", test).stdout.decode()
+    for theme in absent:
+        assert re.search(rf"^\| {theme} \| (n/a|0\.000) \| n/a \| n/a \| 0 \|$", table, re.M), table
+    assert "Macro average over 1 of 4 themes" in table and "no examples in the test data (n/a, left out)" in table
+    assert "| illicit_trade | " in table and f"| {len(rows) - sum(not r['labels'] for r in rows)} |" in table
+
+
+def test_evaluate_cross_validates_extended_taxonomy_with_bundled_corpus(tobacco_files):
+    tax, data, rows = tobacco_files
+    res = run_cli(
+        "evaluate", "--data", data, "--with-bundled-corpus", "--taxonomy", tax, "--folds", "2", "--json", "--quiet"
+    )
+    assert res.returncode == 0, res.stderr.decode()
+    report = json.loads(res.stdout)
+    assert list(report["per_label"]) == [*BUILTIN_IDS, "tobacco"]
+    assert report["per_label"]["tobacco"]["support"] == len(rows)  # relabelled bundled articles, not added twice
+    assert report["n_articles"] == len(customs_topics.corpus.bundled_corpus())
+    assert report["per_label"]["tobacco"]["f1"] > 0.5
+    assert report["no_support"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        (["evaluate", "--folds", "0"], "from 2 up"),
+        (["evaluate", "--folds", "1"], "from 2 up"),
+        (["evaluate", "--folds", "x"], "from 2 up"),
+        (["train", "--out", "M", "--folds", "1"], "0 (no cross-validation) or an integer from 2 up"),
+        (["train", "--out", "M", "--folds", "-3"], "0 (no cross-validation) or an integer from 2 up"),
+        (["train", "--out", "M", "--C", "0"], "greater than 0"),
+        (["evaluate", "--C", "-1"], "greater than 0"),
+        (["evaluate", "--C", "inf"], "greater than 0"),
+    ],
+)
+def test_bad_option_values_are_usage_errors_naming_the_range(argv, allowed, tmp_path):
+    res = run_cli(*[str(tmp_path / a) if a == "M" else a for a in argv])
+    err = res.stderr.decode()
+    assert res.returncode == 2 and res.stdout == b""
+    assert err.splitlines()[0].startswith(f"customs-topics {argv[0]}: error: argument ")
+    assert allowed in err.splitlines()[0] and "internal error" not in err and "Traceback" not in err
+    assert not (tmp_path / "M").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_too_many_folds_names_counts_and_the_largest_that_works(command, tmp_path, corpus):
+    argv = [command, "--folds", "1000"] + (
+        ["--with-bundled-corpus", "--out", tmp_path / "m"] if command == "train" else []
+    )
+    res = run_cli(*argv)
+    err = res.stderr.decode().strip()
+    assert res.returncode == 2 and len(err.splitlines()) == 1 and "internal error" not in err
+    fewest = min(BUILTIN_IDS, key=lambda t: sum(t in a.labels for a in corpus))
+    n = sum(fewest in a.labels for a in corpus)
+    assert f"{fewest} has {n} examples ({n} in the bundled corpus); --folds 1000 needs at least 1000" in err
+    assert f"use --folds {n} or fewer" in err
+
+
+def test_too_few_examples_quote_the_users_file_and_folds(tobacco_files, tmp_path):
+    tax, _, rows = tobacco_files
+    four = write_jsonl(tmp_path / "mine.jsonl", rows[:4])
+    res = run_cli("train", "--data", four, "--taxonomy", tax, "--with-bundled-corpus", "--out", tmp_path / "m")
+    err = res.stderr.decode().strip()
+    assert res.returncode == 2 and len(err.splitlines()) == 1
+    assert (
+        f"tobacco has 4 examples (4 in {four}); --folds 5 needs at least 5 of each theme: label at least 1 more" in err
+    )
+    assert "--folds 0" in err and "threshold tuning" not in err
+    assert not (tmp_path / "m").exists()
+    with pytest.raises(DataError, match=r"tobacco has 4 examples .*; cv_folds=5 needs at least 5"):
+        customs_topics.train([four], tax, bundled=True)
+
+
+def test_unknown_theme_hints_at_taxonomy(tobacco_files, tmp_path):
+    _, data, _ = tobacco_files
+    res = run_cli("train", "--data", data, "--with-bundled-corpus", "--out", tmp_path / "m", "--folds", "0")
+    err = res.stderr.decode()
+    assert res.returncode == 2 and "unknown theme 'tobacco'" in err and "--taxonomy FILE" in err
+    res = run_cli("evaluate", "--test", data)
+    err = res.stderr.decode()
+    assert res.returncode == 2 and "unknown theme 'tobacco'" in err and "--model DIR" in err
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_extending_taxonomy_without_bundled_corpus_hints(command, tobacco_files, tmp_path):
+    tax, data, _ = tobacco_files
+    extra = ["--out", tmp_path / "m"] if command == "train" else []
+    res = run_cli(command, "--data", data, "--taxonomy", tax, *extra)
+    err = res.stderr.decode().strip()
+    assert res.returncode == 2 and len(err.splitlines()) == 1
+    assert "no examples in" in err and str(data) in err and "add --with-bundled-corpus" in err
