@@ -94,23 +94,9 @@ def tag_dataframe(
         tagged = tag_dataframe(dd.read_parquet("articles/"), prefix="pred_", on_error="report")
     """
     _require_dask()
-    from .frame import tag_frame
-
     ref = model_ref(model)
     checksum = model_checksum(ref)
-    local = cached_model(ref, checksum)
-    meta = tag_frame(
-        ddf._meta,
-        text,
-        title,
-        model=local,
-        prefix=prefix,
-        flags=flags,
-        thresholds=thresholds,
-        explain=explain,
-        overwrite=overwrite,
-        on_error=on_error,
-    )
+    meta = tag_partition(ddf._meta, ref, checksum, text, title, prefix, flags, thresholds, explain, overwrite, on_error)
     return ddf.map_partitions(
         tag_partition,
         ref,

@@ -76,7 +76,7 @@ try:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql import types as T
 
-    from .frame import output_columns, tag_frame
+    from .frame import output_columns
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
         f"customs_topics.spark needs pyspark, pandas and pyarrow, optional dependencies: {_INSTALL_HINT} "
@@ -144,18 +144,15 @@ def _tag_batches(
     batches: Iterator[pd.DataFrame],
     model: str | None,
     checksum: str,
-    text: str,
-    title: str | None,
-    prefix: str,
-    flags: bool,
-    thresholds: Thresholds,
-    explain: int,
-    overwrite: bool,
-    on_error: OnError,
+    options: tuple[Any, ...],
     id_column: str | None,
+    explanation: str | None,
     names: list[str],
 ) -> Iterator[pd.DataFrame]:
-    """The ``mapInPandas`` function: runs in the executors' Python workers."""
+    """The ``mapInPandas`` function: runs in the executors' Python workers.
+
+    ``options`` are :func:`~customs_topics.workers.tag_partition`'s arguments after the checksum.
+    """
     from pyspark import TaskContext
 
     context = TaskContext.get()
@@ -168,9 +165,9 @@ def _tag_batches(
         else:  # name rows in messages by where Spark has them
             pdf.index = pd.Index([f"partition {partition}, row {row + i}" for i in range(n)], dtype=object)
         row += n
-        out = tag_partition(pdf, model, checksum, text, title, prefix, flags, thresholds, explain, overwrite, on_error)
-        if explain:
-            out[f"{prefix}explanation"] = [_explanation_struct(v) for v in out[f"{prefix}explanation"].tolist()]
+        out = tag_partition(pdf, model, checksum, *options)
+        if explanation is not None:
+            out[explanation] = [_explanation_struct(v) for v in out[explanation].tolist()]
         yield out[names].reset_index(drop=True)
 
 
@@ -305,41 +302,23 @@ def tag_dataframe(
     check_on_error(on_error)
     ref = model_ref(model)
     checksum = model_checksum(ref)
-    local = cached_model(ref, checksum)
+    options = (text, title, prefix, flags, thresholds, explain, overwrite, on_error)
     # The pandas path on an empty frame with the same column names: the same checks and column order.
     empty = pd.DataFrame({name: pd.Series([], dtype=object) for name in sdf.columns})
-    names = list(
-        tag_frame(
-            empty,
-            text,
-            title,
-            model=local,
-            prefix=prefix,
-            flags=flags,
-            thresholds=thresholds,
-            explain=explain,
-            overwrite=overwrite,
-            on_error=on_error,
-        ).columns
-    )
+    names = list(tag_partition(empty, ref, checksum, *options).columns)
     _warn_on_column_types(sdf.schema, {"text": text, "title": title})
-    schema = output_schema(sdf.schema, local.labels, prefix, flags, explain, on_error)
+    schema = output_schema(sdf.schema, cached_model(ref, checksum).labels, prefix, flags, explain, on_error)
     schema = T.StructType([schema[name] for name in names])
     if verify_workers:
         check_workers(sdf.sparkSession, ref)
+    explanation = f"{prefix}explanation" if explain else None
     mapper = functools.partial(
         _tag_batches,
         model=ref,
         checksum=checksum,
-        text=text,
-        title=title,
-        prefix=prefix,
-        flags=flags,
-        thresholds=thresholds,
-        explain=explain,
-        overwrite=overwrite,
-        on_error=on_error,
+        options=options,
         id_column=id_column,
+        explanation=explanation,
         names=names,
     )
     return sdf.mapInPandas(mapper, schema)
