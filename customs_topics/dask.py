@@ -1,11 +1,10 @@
 """Tag Dask DataFrames and Bags partition by partition (optional ``[dask]`` extra).
 
 The model is loaded **once per worker process**, not once per partition or
-per row: each process keeps a small module-level cache keyed by the model
-directory and the SHA-256 of its ``model.json`` (which itself pins the
-checksums of the weights and terms). The client computes that checksum once
-and ships only ``(path, checksum)`` with the tasks, never the model; a worker
-whose files at ``path`` differ from the client's raises
+per row (the per-process cache of :mod:`customs_topics.workers`, keyed by the
+model directory and the SHA-256 of its ``model.json``). The client computes
+that checksum once and ships only ``(path, checksum)`` with the tasks, never
+the model; a worker whose files at ``path`` differ from the client's raises
 :class:`~customs_topics.errors.ModelError` instead of tagging with another
 model.
 
@@ -25,28 +24,28 @@ Example (a local cluster; the same code runs on a multi-node cluster with
         ddf = dd.read_parquet("articles/")            # columns title, body, ...
         tag_dataframe(ddf).to_parquet("tagged/")      # + labels, score_<theme> columns
 
-Functions here are also usable without Dask: :func:`tag_partition` is a
-plain ``pandas.DataFrame -> pandas.DataFrame`` function (e.g. for Spark's
-``mapInPandas``) and :func:`cached_model` works in any process.
+Bad rows follow ``on_error`` exactly as in :func:`~customs_topics.frame.tag_frame`
+(``"raise"``, ``"skip"``: logged on the worker, ``"report"``: an ``error``
+column / key). :func:`tag_partition`, :func:`cached_model`, :func:`cache_info`,
+:func:`clear_cache` and :func:`model_checksum` live in
+:mod:`customs_topics.workers` (engine-neutral) and are importable from here too.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .articles import Article
-from .errors import InputError, ModelError
-from .model import Thresholds, TopicClassifier
+from .errors import InputError
+from .model import Thresholds
+from .on_error import OnError, check_on_error, log_skipped
+from .workers import cache_info, cached_model, clear_cache, model_checksum, model_ref, tag_partition
 
 if TYPE_CHECKING:
     import dask.bag
     import dask.dataframe
-    import pandas as pd
 
 __all__ = [
     "cache_info",
@@ -61,10 +60,6 @@ __all__ = [
 
 _INSTALL_HINT = "pip install 'customs-topics[dask]'"
 
-_CACHE: dict[tuple[str, str], TopicClassifier] = {}
-_LOCK = threading.Lock()
-_LOADS = 0
-
 
 def _require_dask() -> None:
     try:
@@ -74,117 +69,7 @@ def _require_dask() -> None:
         raise ImportError(f"customs_topics.dask needs dask and pandas, optional dependencies: {_INSTALL_HINT}") from exc
 
 
-def _model_dir(model: str | os.PathLike[str] | None) -> Path:
-    if model is None:
-        from .persistence import bundled_model_path
-
-        return bundled_model_path()
-    root = Path(model)
-    if root.name == "model.json" and root.is_file():
-        root = root.parent
-    return root
-
-
-def model_checksum(model: str | os.PathLike[str] | None = None) -> str:
-    """SHA-256 of the ``model.json`` of a model directory (``None``: the bundled model)."""
-    root = _model_dir(model)
-    try:
-        return hashlib.sha256((root / "model.json").read_bytes()).hexdigest()
-    except FileNotFoundError:
-        raise ModelError(f"{root}: not a model directory (no model.json)") from None
-    except OSError as exc:
-        raise ModelError(f"{root}/model.json: cannot read it ({exc.strerror or exc})") from None
-
-
-def cached_model(model: str | os.PathLike[str] | None = None, checksum: str | None = None) -> TopicClassifier:
-    """The model at ``model`` (``None``: bundled), loaded at most once per process.
-
-    With ``checksum`` (from :func:`model_checksum` on the client) the files
-    found here must match it. The cached model has ``n_jobs=None``: the
-    parallelism comes from the workers, not from inside a task.
-    Thread-safe; treat the returned model as read-only.
-    """
-    global _LOADS
-    root = _model_dir(model)
-    actual = model_checksum(root) if checksum is None else checksum
-    key = (str(root.resolve()), actual)
-    found = _CACHE.get(key)
-    if found is not None:
-        return found
-    with _LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            return found
-        if checksum is not None and model_checksum(root) != checksum:
-            raise ModelError(
-                f"{root}: this process sees a different model than the client "
-                "(model.json checksum differs); every worker needs the same model files"
-            )
-        from .persistence import load_model
-
-        loaded = load_model(root)
-        loaded.set_params(n_jobs=None)
-        _CACHE[key] = loaded
-        _LOADS += 1
-        return loaded
-
-
-def cache_info() -> dict[str, Any]:
-    """This process's cache: ``{"pid", "loads", "models": [(path, checksum), ...]}``.
-
-    On a cluster: ``client.run(customs_topics.dask.cache_info)`` gives one per worker.
-    """
-    return {"pid": os.getpid(), "loads": _LOADS, "models": sorted(_CACHE)}
-
-
-def clear_cache() -> None:
-    """Forget the cached models of this process (and reset the load count)."""
-    global _LOADS
-    with _LOCK:
-        _CACHE.clear()
-        _LOADS = 0
-
-
-def _model_ref(model: TopicClassifier | str | os.PathLike[str] | None) -> str | None:
-    if isinstance(model, TopicClassifier):
-        raise InputError(
-            "pass a saved model directory (save_model(model, path)) or None for the bundled model: "
-            "workers load the model from files, once per process, instead of receiving it with every task",
-            field="model",
-        )
-    return None if model is None else os.path.abspath(os.fspath(model))
-
-
 # --------------------------------------------------------------------- frames
-def tag_partition(
-    df: pd.DataFrame,
-    model: str | os.PathLike[str] | None = None,
-    checksum: str | None = None,
-    text: str = "body",
-    title: str | None = "title",
-    prefix: str = "",
-    flags: bool = False,
-    thresholds: Thresholds = None,
-    explain: int = 0,
-    overwrite: bool = False,
-) -> pd.DataFrame:
-    """Tag one pandas partition with the per-process cached model (see :func:`~customs_topics.frame.tag_frame`)."""
-    from .frame import tag_frame
-
-    clf = cached_model(model, checksum)
-    return tag_frame(
-        df,
-        text,
-        title,
-        model=clf,
-        prefix=prefix,
-        flags=flags,
-        thresholds=thresholds,
-        explain=explain,
-        overwrite=overwrite,
-    )
-
-
 def tag_dataframe(
     ddf: dask.dataframe.DataFrame,
     text: str = "body",
@@ -196,29 +81,22 @@ def tag_dataframe(
     thresholds: Thresholds = None,
     explain: int = 0,
     overwrite: bool = False,
+    on_error: OnError = "raise",
 ) -> dask.dataframe.DataFrame:
     """A lazy Dask DataFrame: ``ddf``'s columns plus the columns of :func:`~customs_topics.frame.tag_frame`.
 
     Partitions keep their index and order. Nothing runs until ``.compute()``,
-    ``.to_parquet()`` and so on.
+    ``.to_parquet()`` and so on. ``on_error`` as in ``tag_frame``; with
+    ``"skip"`` the warnings are logged by the worker that met the bad row.
+
+    Example::
+
+        tagged = tag_dataframe(dd.read_parquet("articles/"), prefix="pred_", on_error="report")
     """
     _require_dask()
-    from .frame import tag_frame
-
-    ref = _model_ref(model)
+    ref = model_ref(model)
     checksum = model_checksum(ref)
-    local = cached_model(ref, checksum)
-    meta = tag_frame(
-        ddf._meta,
-        text,
-        title,
-        model=local,
-        prefix=prefix,
-        flags=flags,
-        thresholds=thresholds,
-        explain=explain,
-        overwrite=overwrite,
-    )
+    meta = tag_partition(ddf._meta, ref, checksum, text, title, prefix, flags, thresholds, explain, overwrite, on_error)
     return ddf.map_partitions(
         tag_partition,
         ref,
@@ -230,6 +108,7 @@ def tag_dataframe(
         thresholds,
         explain,
         overwrite,
+        on_error,
         meta=meta,
         align_dataframes=False,
     )
@@ -244,7 +123,19 @@ def _record_text(record: Mapping[str, Any], key: str | None, i: int) -> str:
         return value or ""
     if isinstance(value, float) and value != value:  # NaN
         return ""
-    raise InputError(f"expected text or null in {key!r}, got {type(value).__name__} (record {i})", field=key)
+    raise InputError(f"record {i}: expected text or null, got {type(value).__name__}", field=key)
+
+
+def _record_article(item: Any, i: int, text: str, title: str | None) -> Article:
+    if isinstance(item, Article):
+        return item
+    if isinstance(item, str):
+        return Article(None, "", item)  # type: ignore[arg-type]
+    if isinstance(item, Mapping):
+        if text not in item:
+            raise InputError(f"record {i} has no {text!r} field (keys: {', '.join(map(str, item))})", field=text)
+        return Article(item.get("id"), _record_text(item, title, i), _record_text(item, text, i))
+    raise InputError(f"record {i}: expected a dict, str or Article, got {type(item).__name__}", field="record")
 
 
 def tag_records(
@@ -256,45 +147,69 @@ def tag_records(
     thresholds: Thresholds = None,
     explain: int = 0,
     prefix: str = "",
+    on_error: OnError = "raise",
 ) -> list[Any]:
     """Tag one partition of records with the per-process cached model.
 
     A ``dict`` record comes back as a new dict with ``<prefix>labels`` and
     ``<prefix>scores`` (and ``<prefix>explanation``) added (a record that
-    already has such a key is an error: use ``prefix=``); a ``str`` or
-    :class:`~customs_topics.Article` as ``Tag.to_dict()`` (``id``, ``title``, ``labels``, ``scores``).
+    already has such a key is an error whatever ``on_error`` says: use
+    ``prefix=``); a ``str`` or :class:`~customs_topics.Article` as
+    ``Tag.to_dict()`` (``id``, ``title``, ``labels``, ``scores``).
+
+    A bad record (not a dict, str or Article; no ``text`` field; a title or
+    text that is neither a string nor null) follows ``on_error`` as in
+    :func:`~customs_topics.frame.tag_frame`: ``"raise"``; ``"skip"`` (left out,
+    one warning each); ``"report"``: every record gets ``<prefix>error``
+    (``None`` when good), and a bad one ``labels`` ``[]`` and ``scores`` ``None``.
+
+    Example:
+        >>> out = tag_records([{"body": "Cocaine seized at the port."}, {"body": 7}], on_error="report")
+        >>> [(r["labels"], r["error"]) for r in out]
+        [(['illicit_trade'], None), ([], "field 'body': record 1: expected text or null, got int")]
     """
+    check_on_error(on_error)
     clf = cached_model(model, checksum)
     items = list(records)
-    articles = []
+    articles: list[Article] = []
+    errors: dict[int, InputError] = {}
     for i, item in enumerate(items):
-        if isinstance(item, Article):
-            articles.append(item)
-        elif isinstance(item, str):
-            articles.append(Article(None, "", item))  # type: ignore[arg-type]
-        elif isinstance(item, Mapping):
+        if isinstance(item, Mapping):
             taken = [k for k in (f"{prefix}labels", f"{prefix}scores") if k in item]
             if taken:
                 raise InputError(
                     f"record {i} already has a {taken[0]!r} field; pass prefix= (e.g. 'pred_')", field="prefix"
                 )
-            if text not in item:
-                raise InputError(f"record {i} has no {text!r} field (keys: {', '.join(map(str, item))})", field=text)
-            articles.append(Article(item.get("id"), _record_text(item, title, i), _record_text(item, text, i)))
-        else:
-            raise InputError(f"expected a dict, str or Article, got {type(item).__name__} (record {i})", field="record")
-    tags = clf.tag(articles, thresholds=thresholds, explain=explain) if articles else []
+        try:
+            articles.append(_record_article(item, i, text, title))
+        except InputError as exc:
+            if on_error == "raise":
+                raise
+            errors[i] = exc
+            if on_error == "skip":
+                log_skipped("tag_records", exc)
+    tags = iter(clf.tag(articles, thresholds=thresholds, explain=explain) if articles else [])
     out: list[Any] = []
-    for item, tag in zip(items, tags):
-        if isinstance(item, Mapping):
-            row = dict(item)
-            row[f"{prefix}labels"] = tag.labels
-            row[f"{prefix}scores"] = tag.scores
+    for i, item in enumerate(items):
+        exc = errors.get(i)
+        if exc is not None and on_error == "skip":
+            continue
+        tag = None if exc is not None else next(tags)
+        row = dict(item) if isinstance(item, Mapping) else {} if tag is None else tag.to_dict()
+        key = prefix if isinstance(item, Mapping) else ""
+        if tag is None:
+            if not isinstance(item, Mapping):
+                row.update(id=None, title=None)
+            row[f"{key}labels"], row[f"{key}scores"] = [], None
             if explain:
-                row[f"{prefix}explanation"] = tag.explanation
-            out.append(row)
-        else:
-            out.append(tag.to_dict())
+                row[f"{key}explanation"] = None
+        elif isinstance(item, Mapping):
+            row[f"{key}labels"], row[f"{key}scores"] = tag.labels, tag.scores
+            if explain:
+                row[f"{key}explanation"] = tag.explanation
+        if on_error == "report":
+            row[f"{key}error"] = None if exc is None else str(exc)
+        out.append(row)
     return out
 
 
@@ -307,13 +222,15 @@ def tag_bag(
     thresholds: Thresholds = None,
     explain: int = 0,
     prefix: str = "",
+    on_error: OnError = "raise",
 ) -> dask.bag.Bag:
     """A lazy Dask Bag of tagged records (see :func:`tag_records`), partition by partition.
 
     Example: ``tag_bag(db.read_text("news-*.jsonl").map(json.loads)).map(json.dumps).to_textfiles("out-*.jsonl")``.
     """
     _require_dask()
-    ref = _model_ref(model)
+    check_on_error(on_error)
+    ref = model_ref(model)
     checksum = model_checksum(ref)
     cached_model(ref, checksum)  # fail early, on the client, on a bad model
-    return bag.map_partitions(tag_records, ref, checksum, text, title, thresholds, explain, prefix)
+    return bag.map_partitions(tag_records, ref, checksum, text, title, thresholds, explain, prefix, on_error)

@@ -114,7 +114,9 @@ def test_missing_column_is_named(model):
 
 def test_bad_cell_is_named(model):
     df = pd.DataFrame({"body": ["ok", 42]}, index=["a", "b"])
-    with pytest.raises(InputError, match=r"got int at index 'b'") as info:
+    with pytest.raises(
+        InputError, match=r"^field 'body': index 'b': expected text or a missing value, got int 42$"
+    ) as info:
         tag_frame(df, title=None, model=model)
     assert info.value.field == "body"
 
@@ -153,10 +155,12 @@ def test_empty_frame_and_model_path():
     assert out["score_health_goods"].dtype == np.float64
 
 
-def test_frame_doctests():
-    import customs_topics.frame
+@pytest.mark.parametrize("name", ["frame", "workers", "on_error", "dask"])
+def test_doctests(name):
+    import importlib
 
-    result = doctest.testmod(customs_topics.frame, optionflags=doctest.ELLIPSIS)
+    module = importlib.import_module(f"customs_topics.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
 
 
@@ -230,6 +234,36 @@ def test_tag_records(model):
     assert tag_records([{"body": "x", "labels": []}], prefix="pred_")[0]["labels"] == []
     with pytest.raises(InputError, match="has no 'body' field"):
         tag_records([{"text": "x"}])
+
+
+def test_tag_records_on_error(model, caplog):
+    from customs_topics.dask import tag_records
+
+    good = {"id": "g1", "title": "Cocaine seized", "body": "Customs seized cocaine at the port."}
+    recs = [good, {"id": "b1", "title": 3, "body": "x"}, "Customs seized 40 pistols", 17, {"id": "b2", "text": "x"}]
+    with pytest.raises(InputError, match=r"field 'title': record 1: expected text or null, got int"):
+        tag_records(recs)
+    with caplog.at_level("WARNING", logger="customs_topics"):
+        kept = tag_records(recs, on_error="skip")
+    assert [r["id"] for r in kept] == ["g1", None]
+    assert kept[0]["labels"] == model.predict([Article(None, good["title"], good["body"])])[0]
+    assert kept[1]["labels"] == model.predict(["Customs seized 40 pistols"])[0]
+    assert len([r for r in caplog.records if "skipped a bad row" in r.getMessage()]) == 3
+    report = tag_records(recs, on_error="report", prefix="pred_", explain=1)
+    assert len(report) == len(recs)
+    assert [r.get("pred_error", r.get("error")) is None for r in report] == [True, False, True, False, False]
+    assert report[1]["id"] == "b1" and report[1]["pred_labels"] == [] and report[1]["pred_scores"] is None
+    assert report[1]["pred_explanation"] is None
+    assert report[3] == {
+        "id": None,
+        "title": None,
+        "labels": [],
+        "scores": None,
+        "explanation": None,
+        "error": "field 'record': record 3: expected a dict, str or Article, got int",
+    }
+    assert "has no 'body' field" in report[4]["pred_error"]
+    assert report[0]["pred_labels"] == kept[0]["labels"]
 
 
 # ========================================================= Dask, real cluster
@@ -317,3 +351,28 @@ def test_dask_jsonl_dataframe_and_bag(client, tmp_path, model):
     tagged = sorted(ct_dask.tag_bag(bag).compute(), key=lambda r: r["row"])
     assert [r["labels"] for r in tagged] == expected
     assert all(n <= 1 for n in _worker_loads(client))
+
+
+@pytest.mark.parametrize("on_error", ["skip", "report"])
+def test_dask_dataframe_on_error_equals_tag_frame(client, model, on_error):
+    import dask
+    import dask.dataframe as dd
+
+    from customs_topics import dask as ct_dask
+
+    df = _cycled_rows(600).astype({"body": object})
+    df.loc[[5, 301, 599], "body"] = [17, b"raw", ["a"]]
+    expected = tag_frame(df, model=model, flags=True, on_error=on_error)
+    with dask.config.set({"dataframe.convert-string": False}):  # keep the bad cells as they are
+        ddf = dd.from_pandas(df, npartitions=3)
+    out = ct_dask.tag_dataframe(ddf, flags=True, on_error=on_error).compute()
+    assert out.index.tolist() == expected.index.tolist()
+    assert len(out) == (600 if on_error == "report" else 597)
+    for column in expected.columns:
+        if column.startswith("score_"):
+            np.testing.assert_array_equal(out[column].to_numpy(), expected[column].to_numpy())
+        else:
+            assert out[column].tolist() == expected[column].tolist(), column
+    # Whichever partition fails first: Dask raises the worker's InputError in the client.
+    with pytest.raises(InputError, match=r"field 'body': index (5|301|599): expected text or a missing value, got"):
+        ct_dask.tag_dataframe(ddf).compute()
