@@ -14,16 +14,13 @@ import importlib
 import io
 import json
 import logging
-import os
-import pty
-import select
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import DIGEST, json_lines, run_cli
+from conftest import DIGEST, json_lines, run_cli, run_cli_on_tty
 
 from customs_topics import (
     Article,
@@ -145,38 +142,8 @@ def test_detected_format_is_logged(caplog):
     assert "news.csv: reading as csv (extension .csv)" in caplog.text
 
 
-def _tty_run(*args: str, stdin_tty: bool = False, input: bytes | None = None) -> tuple[int, bytes, bytes]:
-    """Run the CLI with stderr (and optionally stdin) on a pseudo-terminal; returns (code, stdout, stderr)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "customs_topics.cli", *args],
-        stdin=slave if stdin_tty else subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
-    )
-    if stdin_tty:
-        select.select([master], [], [], 120)  # wait for the notice, then end input with Ctrl-D
-        os.write(master, b"\x04")
-        out, _ = proc.communicate(timeout=300)
-    else:
-        out, _ = proc.communicate(input, timeout=300)
-    os.close(slave)
-    err = b""
-    while select.select([master], [], [], 0.5)[0]:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        err += chunk
-    os.close(master)
-    return proc.returncode, out, err
-
-
 def test_cli_shows_the_detected_format_on_a_terminal_only():
-    code, out, err = _tty_run("tag", str(DATA / "press_release.txt"))
+    code, out, err = run_cli_on_tty("tag", str(DATA / "press_release.txt"))
     assert code == 0 and len(json_lines(out)) == 1
     assert b"press_release.txt: reading as text (content)" in err
     res = run_cli("tag", DATA / "press_release.txt")  # stderr is a pipe: nothing
@@ -184,7 +151,7 @@ def test_cli_shows_the_detected_format_on_a_terminal_only():
 
 
 def test_tag_without_file_on_a_terminal_says_it_reads_stdin():
-    code, out, err = _tty_run("tag", stdin_tty=True)
+    code, out, err = run_cli_on_tty("tag", stdin_tty=True)
     assert code == 0 and out == b""
     assert b"reading articles from stdin (Ctrl-D to end)" in err
     res = run_cli("tag", input=b"")  # stdin is a pipe: no notice
@@ -478,3 +445,24 @@ def test_output_rows_are_valid_json_lines(cli):
     res = cli("tag", DATA / "news.csv", "--text-field", "content", "--title-field", "headline")
     for line in res.stdout.decode().splitlines():
         assert isinstance(json.loads(line), dict)
+
+
+def test_excel_csv_with_bom_crlf_and_semicolons(cli, tmp_path):
+    path = tmp_path / "export.csv"
+    rows = ["id;title;body", "e1;Pills seized;Customs seized 3,000 fake pills at the airport.", "e2;;Pistols seized."]
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(rows).encode("utf-8") + b"\r\n")
+    a, b = read_articles(path)
+    assert (a.id, a.title, a.body) == ("e1", "Pills seized", "Customs seized 3,000 fake pills at the airport.")
+    assert (b.title, b.source) == ("", f"{path}:3")
+    res = cli("tag", path)
+    assert res.returncode == 0 and [r["id"] for r in json_lines(res.stdout)] == ["e1", "e2"]
+
+
+def test_csv_from_stdin_needs_the_format(cli):
+    data = b"title,body\nPistols seized,Officers found 40 pistols at the border.\n"
+    res = cli("tag", "--format", "csv", input=data)
+    [row] = json_lines(res.stdout)
+    assert res.returncode == 0 and row["title"] == "Pistols seized" and row["source"] == "<stdin>:2"
+    res = cli("tag", input=data)  # not guessed from content: one plain-text article
+    [row] = json_lines(res.stdout)
+    assert row["title"] == "title,body"
