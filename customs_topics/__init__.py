@@ -15,7 +15,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .articles import Article, iter_articles, iter_records, read_articles
+from ._resources import seed_digest_path
+from .articles import Article, iter_articles, iter_inputs, iter_records, read_articles
 from .errors import CustomsTopicsError, DataError, InputError, ModelError, SourceError, TaxonomyError
 from .model import Tag, TopicClassifier
 from .persistence import load_model, save_model
@@ -36,10 +37,12 @@ __all__ = [
     "TopicClassifier",
     "__version__",
     "iter_articles",
+    "iter_inputs",
     "iter_records",
     "load_model",
     "load_taxonomy",
     "read_articles",
     "save_model",
+    "seed_digest_path",
     "train",
 ]

@@ -18,3 +18,17 @@ def shipped(*parts: str) -> Path:
     if inside.exists():
         return inside
     return _PACKAGE.parent.joinpath(*parts)
+
+
+def seed_digest_path() -> Path:
+    """Path of the shipped seed digest (``seeds/wco_news_digest.txt``), from any directory.
+
+    Ten WCO news summaries in the digest format, for trying the readers and
+    the model.
+
+    Example:
+        >>> from customs_topics import read_articles, seed_digest_path
+        >>> len(read_articles(seed_digest_path()))
+        10
+    """
+    return shipped("seeds", "wco_news_digest.txt")

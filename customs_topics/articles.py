@@ -301,7 +301,7 @@ def iter_numbered(
             yield from _articles(reader.parse(lines, name, fields), name, max_chars, True)
             return
         try:
-            rest = fh.read()
+            rest = fh.read() if head else head  # nothing at all: the input has ended (a terminal's Ctrl-D)
         except OSError as exc:
             raise SourceError(f"{name}: cannot read ({exc.strerror or exc})") from None
         text = normalise(head + rest if is_text else decode_page(head + rest, name, fmt))
@@ -393,16 +393,13 @@ def _expand(item: Source) -> Iterator[Source]:
         return
     found = skipped = 0
     names: list[str] = []
-    for root, dirs, files in os.walk(item):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for file in sorted(f for f in files if not f.startswith(".")):
-            path = Path(root, file)
-            if path.suffix.lower() in EXTENSIONS:
-                found += 1
-                yield path
-            else:
-                skipped += 1
-                names.append(str(path))
+    for path in _walk(Path(item)):
+        if path.suffix.lower() in EXTENSIONS:
+            found += 1
+            yield path
+        else:
+            skipped += 1
+            names.append(str(path))
     if skipped:
         shown = ", ".join(names[:5]) + (f" and {skipped - 5} more" if skipped > 5 else "")
         log.warning("%s: skipped %d file(s) that are not a readable format: %s", os.fspath(item), skipped, shown)
@@ -410,6 +407,22 @@ def _expand(item: Source) -> Iterator[Source]:
         log.warning(
             "%s: no readable files in this directory (extensions: %s)", os.fspath(item), " ".join(sorted(EXTENSIONS))
         )
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    """Files under ``directory``, depth first in name order, without hidden files and folders."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        log.warning("%s: cannot list this directory (%s), skipped", directory, exc.strerror or exc)
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            yield from _walk(Path(entry.path))
+        elif entry.is_file():
+            yield Path(entry.path)
 
 
 def iter_articles(

@@ -94,8 +94,10 @@ def _output_row(article: Article, tag: Any, prefix: str | None) -> dict[str, Any
     """One ``tag`` output row: id, source, title, the input's own fields, then the predictions.
 
     Input fields (JSON Lines keys, CSV columns, gold ``labels``) keep their
-    names. A prediction field is written as ``PREFIX + name`` when ``--prefix``
-    is given, or (prefix ``pred_``) when the input has a field of that name.
+    names. The prediction fields (labels, scores, explanation) are all written
+    as ``PREFIX + name`` when ``--prefix`` is given, or with prefix ``pred_``
+    when the record has a field of one of those names; ``source`` gets the
+    prefix only when the record has its own ``source``.
     """
     given: dict[str, Any] = dict(article.meta)
     if article.labels is not None:
@@ -103,7 +105,8 @@ def _output_row(article: Article, tag: Any, prefix: str | None) -> dict[str, Any
     added: dict[str, Any] = {"source": article.source, "labels": tag.labels, "scores": tag.scores}
     if tag.explanation is not None:
         added["explanation"] = tag.explanation
-    names = {key: (prefix or "pred_") + key if key in given or (prefix and key != "source") else key for key in added}
+    predicted = prefix is not None or any(key in given for key in _ADDED[1:])
+    names = {k: (prefix or "pred_") + k if k in given or (predicted and k != "source") else k for k in added}
     row: dict[str, Any] = {"id": article.id}
     row[names["source"]] = added.pop("source")
     row["title"] = article.title
@@ -640,7 +643,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         parser.print_help()
         return EXIT_OK
-    args = parser.parse_args(_old_explain_spelling(argv))
+    try:
+        argv = _old_explain_spelling(argv)
+    except InputError as exc:
+        print(f"customs-topics: error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    args = parser.parse_args(argv)
     handler = _LogHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("customs-topics: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
@@ -693,11 +701,7 @@ def _old_explain_spelling(argv: list[str]) -> list[str]:
             i += value is not None
         if value is not None:
             if not value.isdigit():
-                print(
-                    f"customs-topics: error: --explain takes no value; use --explain --explain-terms K, got {arg!r}",
-                    file=sys.stderr,
-                )
-                raise SystemExit(EXIT_FAIL)
+                raise InputError(f"--explain takes no value; use --explain --explain-terms K, got {arg!r}")
             print(
                 f"customs-topics: note: '--explain {value}' is now '--explain --explain-terms {value}'", file=sys.stderr
             )

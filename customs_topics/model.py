@@ -26,7 +26,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from .articles import MAX_ARTICLE_CHARS, Article
+from .articles import MAX_ARTICLE_CHARS, Article, text_id
 from .errors import DataError, InputError
 from .evaluation import best_thresholds, grouped_folds
 from .features import Doc, Featurizer, Scorer, units
@@ -534,7 +534,7 @@ class TopicClassifier:
                 explanation = {}
             out.append(
                 Tag(
-                    id=article.id,
+                    id=article.id if article.id is not None else text_id(article.text),  # the CLI's id
                     title=article.title,
                     labels=labels,
                     scores={label: round(float(P[i, j]), 4) for j, label in enumerate(self.labels_)},

@@ -187,3 +187,39 @@ def fix_checksum(d: Path, name: str) -> None:
 def arrays(d: Path) -> dict[str, np.ndarray]:
     with np.load(d / "weights.npz", allow_pickle=False) as npz:
         return {k: npz[k] for k in npz.files}
+
+
+def run_cli_on_tty(*args: str, input: bytes | None = None, stdin_tty: bool = False) -> tuple[int, bytes, bytes]:
+    """Run the CLI with stderr (and, with ``stdin_tty``, stdin) on a pseudo-terminal: (exit code, stdout, stderr).
+
+    With ``stdin_tty`` the input is ended by typing Ctrl-D once the command has written something to stderr.
+    """
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "customs_topics.cli", *args],
+        stdin=slave if stdin_tty else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+    )
+    if stdin_tty:
+        select.select([master], [], [], 120)
+        os.write(master, b"\x04")
+        out, _ = proc.communicate(timeout=300)
+    else:
+        out, _ = proc.communicate(input, timeout=300)
+    os.close(slave)
+    err = b""
+    while select.select([master], [], [], 0.5)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    return proc.returncode, out, err

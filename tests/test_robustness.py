@@ -12,17 +12,12 @@ import codecs
 import io
 import json
 import logging
-import os
-import pty
-import select
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DIGEST, REPO, json_lines, run_cli
+from conftest import DIGEST, REPO, json_lines, run_cli, run_cli_on_tty
 
 from customs_topics import Article, InputError, SourceError, load_model, read_articles
 from customs_topics import cli as cli_module
@@ -438,49 +433,20 @@ def test_record_id_recovered_on_errors():
 # Progress output: on a terminal only, never with --quiet
 
 
-def _run_with_tty_stderr(*args: str, input: bytes | None = None) -> tuple[int, bytes, bytes]:
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "customs_topics.cli", *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
-    )
-    os.close(slave)
-    out, _ = proc.communicate(input, timeout=300)
-    err = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        err += chunk
-    os.close(master)
-    return proc.returncode, out, err
-
-
 def test_tag_progress_on_a_terminal_only():
     data = jl(*[dict(GOOD[i % 3], id=f"p{i}") for i in range(10)])
-    code, out, err = _run_with_tty_stderr("tag", "-", "--batch-size", "4", input=data)
+    code, out, err = run_cli_on_tty("tag", "-", "--batch-size", "4", input=data)
     assert code == 0 and len(json_lines(out)) == 10
     assert b"tagged: 4" in err and b"tagged: 10" in err
     assert b"tagged" not in out
-    code, out, err = _run_with_tty_stderr("tag", "-", "--quiet", input=data)
+    code, out, err = run_cli_on_tty("tag", "-", "--quiet", input=data)
     assert code == 0 and len(json_lines(out)) == 10 and err == b""
     res = run_cli("tag", "-", input=data)  # stderr is a pipe: no progress
     assert res.returncode == 0 and res.stderr == b""
 
 
 def test_train_progress_on_a_terminal_only(small_jsonl, tmp_path):
-    code, _, err = _run_with_tty_stderr(
-        "train", "--data", str(small_jsonl), "--out", str(tmp_path / "m"), "--folds", "2"
-    )
+    code, _, err = run_cli_on_tty("train", "--data", str(small_jsonl), "--out", str(tmp_path / "m"), "--folds", "2")
     assert code == 0, err
     assert b"training on" in err and b"cross-validation: 2/2" in err
     res = run_cli("train", "--data", small_jsonl, "--out", tmp_path / "m2", "--folds", "0")

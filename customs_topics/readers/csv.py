@@ -6,7 +6,8 @@ cell, gives an empty title), the id in ``id`` (an empty cell: an id is
 derived from the content) and gold ``labels`` as theme ids separated by
 ``;``, ``,`` or ``|``. Other names are mapped with a
 :class:`~customs_topics.readers.fields.FieldMap`. Every other column is kept,
-as a string. Quoted cells may span lines; a record's line is the line it
+as a string. A ``.csv`` whose header line has more ``;`` than ``,`` is read
+as ``;``-separated (what Excel writes in many locales). Quoted cells may span lines; a record's line is the line it
 starts on (the header is line 1).
 
 Example:
@@ -18,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -40,9 +42,16 @@ def parse_csv(
     (the file cannot be read at all).
     """
     pending: list[InputError] = []
+    ahead: list[str | InputError] = []
+    for item in lines:  # look at the header line: Excel in many locales writes ';'-separated "CSV"
+        ahead.append(item)
+        if isinstance(item, str) and item.strip():
+            if delimiter == "," and item.count(";") > item.count(","):
+                delimiter = ";"
+            break
 
     def feed() -> Iterator[str]:
-        for line in lines:
+        for line in itertools.chain(ahead, lines):
             if isinstance(line, InputError):  # undecodable line: an empty row in its place
                 pending.append(line)
                 yield "\n"
