@@ -141,17 +141,22 @@ def run_theme(
     return out
 
 
+def _bold(value: float, best: bool) -> str:
+    return f"**{value:.3f}**" if best else f"{value:.3f}"
+
+
 def table(results: list[dict[str, object]], budgets: Sequence[int], themes: Sequence[str]) -> str:
     def mean(theme: str | None, key: str) -> float:
         vals = [float(r[key]) for r in results if theme is None or r["theme"] == theme]  # type: ignore[arg-type]
         return statistics.mean(vals)
 
-    head = ["theme"] + [f"{b}: suggest / random" for b in budgets] + ["all of A"]
+    head = ["theme"] + [f"{b} labels: suggest / random" for b in budgets] + ["all of A"]
     lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
     for theme in [*themes, None]:
         cells = [f"`{theme}`" if theme else "*mean*"]
         for b in budgets:
-            cells.append(f"**{mean(theme, f'suggest_{b}'):.3f}** / {mean(theme, f'random_{b}'):.3f}")
+            ours, rand = mean(theme, f"suggest_{b}"), mean(theme, f"random_{b}")
+            cells.append(f"{_bold(ours, ours > rand)} / {_bold(rand, rand > ours)}")
         cells.append(f"{mean(theme, 'all'):.3f}")
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Positives of the theme among the labelled articles (mean over seeds):", ""]
