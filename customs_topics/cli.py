@@ -1,4 +1,4 @@
-"""The ``customs-topics`` command line: tag, train, evaluate, taxonomy.
+"""The ``customs-topics`` command line: tag, train, evaluate, suggest, taxonomy.
 
 Every subcommand reads plain files or standard input and writes JSON Lines or
 a table to standard output; diagnostics go to standard error. Exit codes:
@@ -345,9 +345,12 @@ def _evaluate_test_file(args: argparse.Namespace, out: IO[str]) -> int:
     from .persistence import load_model
     from .trainer import evaluate
 
-    for option, given in (("--data", args.data), ("--with-bundled-corpus", args.with_bundled_corpus)):
-        if given:
-            raise InputError(f"{option} is for cross-validation; with --test only --model and --taxonomy apply")
+    given = (("--data", args.data), ("--with-bundled-corpus", args.with_bundled_corpus), ("--taxonomy", args.taxonomy))
+    for option, value in given:
+        if value:
+            raise InputError(
+                f"{option} is for cross-validation; --test scores --model with the taxonomy it was trained with"
+            )
     model = load_model(args.model)
     try:
         articles = load_labelled(args.test, model.taxonomy_)  # type: ignore[attr-defined]
@@ -392,17 +395,6 @@ def _cmd_suggest(args: argparse.Namespace, out: IO[str]) -> int:
     else:
         out.writelines(_json_line(row) for row in rows)
     return EXIT_OK
-
-
-def _share(value: str) -> float:
-    """An argparse type for a fraction from 0 to 1."""
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
-    return number
 
 
 def _cmd_taxonomy(args: argparse.Namespace, out: IO[str]) -> int:
@@ -462,15 +454,22 @@ def _fold_count(allow_zero: bool) -> Any:
     return parse
 
 
-def _positive_float(value: str) -> float:
-    """An argparse type for ``--C``: a finite number greater than 0."""
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not (0 < number < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a number greater than 0, got {value!r}")
-    return number
+def _number_in(low: float, high: float, *, open_low: bool = False) -> Any:
+    """An argparse type for a number from ``low`` to ``high`` (``open_low``: greater than ``low``)."""
+    allowed = (
+        f"a number greater than {low:g}" if open_low and high == float("inf") else f"a number from {low:g} to {high:g}"
+    )
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if (low < number if open_low else low <= number) and number <= high and number != float("inf"):
+            return number
+        raise argparse.ArgumentTypeError(f"expected {allowed}, got {value!r}")
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -558,7 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cross-validation folds before fitting: 0 to skip, else 2 or more (default 5); "
         "every theme needs at least K examples",
     )
-    tr.add_argument("--C", type=_positive_float, metavar="C", help=_C_HELP)
+    tr.add_argument("--C", type=_number_in(0, float("inf"), open_low=True), metavar="C", help=_C_HELP)
     tr.add_argument("--json", action="store_true", help="print the CV report as JSON")
     tr.add_argument("--quiet", action="store_true", help="no progress output")
     tr.set_defaults(func=_cmd_train)
@@ -587,7 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="cross-validation folds, 2 or more (default 5); every theme needs at least K examples",
     )
-    ev.add_argument("--C", type=_positive_float, metavar="C", help=_C_HELP)
+    ev.add_argument("--C", type=_number_in(0, float("inf"), open_low=True), metavar="C", help=_C_HELP)
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.add_argument("--quiet", action="store_true", help="no progress output")
     ev.set_defaults(func=_cmd_evaluate)
@@ -616,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     sg.add_argument("--format", choices=FORMATS, help="archive format (default: detect from name and content)")
     sg.add_argument(
         "--uncertain-share",
-        type=_share,
+        type=_number_in(0, 1),
         default=0.5,
         metavar="X",
         help="share of picks near the threshold, for a theme the model knows (0 to 1, default 0.5)",

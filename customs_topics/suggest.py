@@ -49,6 +49,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import IO, Any
 
 import numpy as np
@@ -133,17 +134,6 @@ class _ThemeScorer:
         return np.where(np.isfinite(S), S, 0.0)
 
 
-def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    batch: list[Article] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def suggest(
     archive: Iterable[Article],
     theme: str,
@@ -189,7 +179,8 @@ def suggest(
     uncertain: list[tuple[float, int, Article, float]] = []
     seen: set[str] = set()
     read = 0
-    for batch in _batches(archive, batch_size):
+    articles = iter(archive)
+    while batch := list(islice(articles, batch_size)):
         read += len(batch)
         fresh = []
         for article in batch:

@@ -385,3 +385,11 @@ def test_extending_taxonomy_without_bundled_corpus_hints(command, tobacco_files,
     err = res.stderr.decode().strip()
     assert res.returncode == 2 and len(err.splitlines()) == 1
     assert "no examples in" in err and str(data) in err and "add --with-bundled-corpus" in err
+
+
+@pytest.mark.parametrize("option", [["--with-bundled-corpus"], ["--taxonomy", "x.json"], ["--data", "x.jsonl"]])
+def test_evaluate_test_file_refuses_cross_validation_options(option, small_jsonl):
+    res = run_cli("evaluate", "--test", small_jsonl, *option)
+    err = res.stderr.decode().strip()
+    assert res.returncode == 2 and len(err.splitlines()) == 1
+    assert f"{option[0]} is for cross-validation" in err
