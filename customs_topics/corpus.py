@@ -1,7 +1,7 @@
 """Labelled data: loading, validation against a taxonomy, and the bundled corpus.
 
 The bundled training corpus is the seed digest (``seeds/wco_news_digest.txt``
-with its gold labels ``seeds/labels.json``) plus the 615 labelled summaries
+with its gold labels ``seeds/labels.json``) plus the 1,464 labelled summaries
 of ``seeds/corpus/train.jsonl``, each with the ``source_url`` of the public
 article it was written from.
 
@@ -9,7 +9,7 @@ Example:
     >>> from customs_topics.corpus import bundled_corpus
     >>> articles = bundled_corpus()
     >>> len(articles)
-    625
+    1474
     >>> articles[0].labels
     ('illicit_trade', 'health_goods', 'facilitation')
 """

@@ -2,10 +2,13 @@
 
 :class:`TopicClassifier` is a linear model, one logistic regression per theme
 over the TF-IDF features of :mod:`customs_topics.features`. A theme's score
-blends the whole article's score with its best sentence's score
-(``sentence_weight=0.5``), so a theme carried by a single clause is not
-diluted by a long article about something else. Each theme has its own
-decision threshold, tuned by grouped cross-validation on the training data.
+blends the whole article's score with a soft maximum of its sentences'
+scores (``sentence_weight=0.5``, ``sentence_pool="softmax"``), so a theme
+carried by a single clause is not diluted by a long article about something
+else, while a long page's many sentences do not raise it by their number.
+Lines of page debris (menus, bylines, related-headline lists) are left out
+first (:mod:`customs_topics.debris`). Each theme has its own decision
+threshold, tuned by grouped cross-validation on the training data.
 
 Prediction needs numpy only; fitting imports scikit-learn.
 
@@ -27,6 +30,7 @@ from typing import Any, Union
 import numpy as np
 
 from .articles import MAX_ARTICLE_CHARS, Article, text_id
+from .debris import drop_debris
 from .errors import DataError, InputError
 from .evaluation import best_thresholds, grouped_folds
 from .features import Doc, Featurizer, Scorer, units
@@ -134,10 +138,19 @@ def as_docs(X: TextLike | Iterable[TextLike], max_chars: int = MAX_ARTICLE_CHARS
     return _coerce(X, max_chars, pairs=False)
 
 
+#: How a theme's sentence scores are pooled into one per article (``sentence_pool``).
+POOLS = ("max", "softmax")
+
+
 def combined_scores(
-    scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc]
+    scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc], pool: str = "max"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Article scores blended with best-sentence scores; ``-inf`` for articles with no known term.
+    """Article scores blended with pooled sentence scores; ``-inf`` for articles with no known term.
+
+    ``pool="max"`` takes the best sentence's score; ``"softmax"`` takes
+    ``log(mean(exp(u)))`` over the article's sentences with a known term,
+    which is near the best score when one sentence stands out but, unlike the
+    maximum, does not grow with the number of sentences.
 
     Returns ``(scores (n, L), unit_scores (n_units, L), unit_owner)``.
     """
@@ -151,16 +164,29 @@ def combined_scores(
         new = np.empty(owner.size, dtype=bool)
         new[0] = True
         np.not_equal(owner[1:], owner[:-1], out=new[1:])
-        best = np.maximum.reduceat(U, new.nonzero()[0], axis=0)
+        starts = new.nonzero()[0]
+        best = np.maximum.reduceat(U, starts, axis=0)
+        if pool == "softmax":
+            known = ~unit_empty
+            top = np.where(np.isfinite(best), best, 0.0)
+            with np.errstate(invalid="ignore"):
+                E = np.exp(U - top[owner])  # exp(-inf) = 0 for units with no known term
+            total = np.add.reduceat(E, starts, axis=0)
+            count = np.add.reduceat(known.astype(np.float64), starts)
+            with np.errstate(divide="ignore"):
+                best = top + np.log(total / np.maximum(count, 1.0)[:, None])
         S = (1 - sentence_weight) * S + sentence_weight * best
     S[doc_empty] = -np.inf
     return S, U, owner
 
 
-def _chunk_scores(scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc]) -> np.ndarray:
+def _chunk_scores(
+    scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc], pool: str = "max"
+) -> np.ndarray:
     """Scores of any number of articles, ``CHUNK`` at a time (bounded memory)."""
     parts = [
-        combined_scores(scorer, intercept, sentence_weight, docs[i : i + CHUNK])[0] for i in range(0, len(docs), CHUNK)
+        combined_scores(scorer, intercept, sentence_weight, docs[i : i + CHUNK], pool)[0]
+        for i in range(0, len(docs), CHUNK)
     ]
     if len(parts) == 1:
         return parts[0]
@@ -192,6 +218,13 @@ class TopicClassifier:
     sentence_weight : float
         Weight of the best sentence's score in a theme's score (the rest is
         the whole article's); 0 scores whole articles only.
+    sentence_pool : {"max", "softmax"}
+        How sentence scores are pooled: the best sentence's, or a soft
+        maximum (log of the mean of exp) that does not grow with the number
+        of sentences, so long pages are not favoured.
+    drop_debris : bool
+        Leave out lines of page debris (menus, bylines, headline lists; see
+        :mod:`customs_topics.debris`) before training and scoring.
     threshold_folds : int
         Grouped folds used to tune each theme's threshold (0 or 1: use 0.5).
     random_state : int
@@ -228,9 +261,11 @@ class TopicClassifier:
         ngram_max: int = 2,
         min_df: int = 2,
         sublinear_tf: bool = True,
-        title_weight: int = 1,
+        title_weight: int = 2,
         use_affixes: bool = True,
         sentence_weight: float = 0.5,
+        sentence_pool: str = "softmax",
+        drop_debris: bool = True,
         threshold_folds: int = 4,
         random_state: int = 0,
         n_jobs: int | None = None,
@@ -244,6 +279,8 @@ class TopicClassifier:
         self.title_weight = title_weight
         self.use_affixes = use_affixes
         self.sentence_weight = sentence_weight
+        self.sentence_pool = sentence_pool
+        self.drop_debris = drop_debris
         self.threshold_folds = threshold_folds
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -342,7 +379,7 @@ class TopicClassifier:
         if groups is None:
             groups = [a.meta.get("event", a.id if a.id is not None else i) for i, a in enumerate(articles)]
         self._check_support(label_names, Y, len(set(groups)))
-        docs = _pairs(articles)
+        docs = self._page_text(_pairs(articles))
         thresholds = np.full(len(label_names), 0.5)
         if self.threshold_folds and self.threshold_folds >= 2:
             P = self._out_of_fold(docs, Y, groups)
@@ -417,6 +454,17 @@ class TopicClassifier:
         return P
 
     # ----------------------------------------------------------------- predict
+    def _pool(self) -> str:
+        if self.sentence_pool not in POOLS:
+            raise ValueError(f"sentence_pool must be one of {', '.join(POOLS)}, got {self.sentence_pool!r}")
+        return str(self.sentence_pool)
+
+    def _page_text(self, docs: list[Doc]) -> list[Doc]:
+        """``docs`` with page debris lines left out of each body (when ``drop_debris``)."""
+        if not self.drop_debris:
+            return docs
+        return [(title, drop_debris(body)) for title, body in docs]
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             raise AttributeError("this TopicClassifier is not fitted yet: call fit() or load_model()")
@@ -425,7 +473,7 @@ class TopicClassifier:
         self, scorer: Scorer, intercept: np.ndarray, docs: Sequence[Doc]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Decision scores (n, L), plus unit scores and the owner article of each unit."""
-        return combined_scores(scorer, intercept, float(self.sentence_weight), docs)
+        return combined_scores(scorer, intercept, float(self.sentence_weight), docs, self._pool())
 
     def _get_scorer(self) -> Scorer:
         scorer = getattr(self, "_scorer", None)
@@ -436,19 +484,20 @@ class TopicClassifier:
     def decision_function(self, X: TextLike | Iterable[TextLike]) -> np.ndarray:
         """Raw linear scores (n_inputs, n_labels); ``-inf`` for text with no known term."""
         self._check_fitted()
-        docs = _coerce(X, MAX_ARTICLE_CHARS, pairs=True)
+        docs = self._page_text(_coerce(X, MAX_ARTICLE_CHARS, pairs=True))
         scorer = self._get_scorer()
         weight = float(self.sentence_weight)
+        pool = self._pool()
         n_jobs = self.n_jobs or 1
         if n_jobs == 1 or len(docs) <= CHUNK:
-            return _chunk_scores(scorer, self.intercept_, weight, docs)
+            return _chunk_scores(scorer, self.intercept_, weight, docs, pool)
         from joblib import Parallel, cpu_count, delayed
 
         # One piece per worker: the scorer is sent once per piece, not once per chunk.
         workers = min(cpu_count() if n_jobs < 0 else n_jobs, -(-len(docs) // CHUNK))
         size = -(-len(docs) // workers)
         parts = Parallel(n_jobs=workers)(
-            delayed(_chunk_scores)(scorer, self.intercept_, weight, docs[i : i + size])
+            delayed(_chunk_scores)(scorer, self.intercept_, weight, docs[i : i + size], pool)
             for i in range(0, len(docs), size)
         )
         return np.vstack(parts)
@@ -512,7 +561,7 @@ class TopicClassifier:
         """
         self._check_fitted()
         articles = as_docs(X)
-        docs = _pairs(articles)
+        docs = self._page_text(_pairs(articles))
         S, U, owner = self._scores(self._get_scorer(), self.intercept_, docs)
         P = _sigmoid(S)
         label_lists = self._labels_of(P, self._threshold_array(thresholds))
@@ -528,7 +577,7 @@ class TopicClassifier:
                     if self.sentence_weight and starts[i] < starts[i + 1]:
                         b = int(np.argmax(U[starts[i] : starts[i + 1], j]))
                         if np.isfinite(U[starts[i] + b, j]):
-                            sentence = units(article.title, article.body)[b].strip()
+                            sentence = units(*docs[i])[b].strip()
                     explanation[label] = {"terms": self._top_terms(docs[i], j, explain), "sentence": sentence}
             elif explain:
                 explanation = {}

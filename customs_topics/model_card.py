@@ -15,6 +15,22 @@ from typing import Any
 from .evaluation import format_scores
 
 
+def _scoring(params: dict[str, Any]) -> str:
+    """How the model turns an article into scores, in words."""
+    parts = []
+    if params.get("drop_debris"):
+        parts.append("page debris lines (menus, bylines, headline lists) left out of the body")
+    weight = params.get("sentence_weight")
+    if weight:
+        pooled = (
+            "a soft maximum of its sentences' scores"
+            if params.get("sentence_pool") == "softmax"
+            else "its best sentence's score"
+        )
+        parts.append(f"a theme's score blends the article's score ({1 - weight:g}) with {pooled} ({weight:g})")
+    return "".join(f"{p}, " for p in parts)
+
+
 def render_card(doc: dict[str, Any]) -> str:
     """Render the card of a model document (see :func:`~customs_topics.persistence.model_document`)."""
     info = doc.get("info") or {}
@@ -27,11 +43,7 @@ def render_card(doc: dict[str, Any]) -> str:
         f"- Library version: `{doc['library_version']}` (model format {doc['format_version']})",
         f"- Taxonomy: `{tax['name']}` v{tax['version']}, {len(tax['themes'])} themes",
         "- Model: TF-IDF over words, word pairs and word affixes, one logistic regression per theme, "
-        + (
-            "a theme's score blends the article's score with its best sentence's, "
-            if doc["params"].get("sentence_weight")
-            else ""
-        )
+        + _scoring(doc["params"])
         + "per-theme thresholds tuned by grouped cross-validation on the training data.",
         "",
         "## Intended use",
@@ -75,8 +87,10 @@ def render_card(doc: dict[str, Any]) -> str:
             "",
             f"{info.get('cv_folds')}-fold cross-validation, folds grouped by news event (two summaries of",
             "one story never sit on both sides) and stratified by theme. Thresholds are tuned inside",
-            "each training fold only (nested), so these numbers are honest estimates for news like",
-            "the training data; expect lower scores on text of other kinds.",
+            "each training fold only (nested), so these numbers are honest estimates for clean news",
+            "summaries like the training data. On page text (menus, related-story lists, mission",
+            "statements, hotline paragraphs) expect lower scores: `benchmarks/RESULTS.md` measures",
+            "both on the same folds.",
             "",
             format_scores(cv),
         ]
@@ -95,8 +109,11 @@ def render_card(doc: dict[str, Any]) -> str:
         "",
         "- A linear bag-of-words model: it sees words and word pairs, not meaning. Negation",
         '  ("no weapons were found") and themes only implied, never named, are missed.',
-        "- Trained on a few hundred English summaries; rare kinds of story (e.g. radiological",
-        "  detection, cultural property) have few examples and lower recall.",
+        f"- Trained on {data['articles'] if data else 'a few hundred'} English summaries; rare kinds of story "
+        "(e.g. radiological",
+        "  detection, cultural property, cash smuggling) have few examples and lower recall.",
+        "- Closing matter of press releases (mission statements, hotline and penalty paragraphs)",
+        "  still pushes `illicit_trade` up on stories that are about something else.",
         "- Scores are calibrated only roughly; compare them with the thresholds above, not 0.5.",
         "",
     ]

@@ -13,6 +13,11 @@ A model directory holds
 ``MODEL_CARD.md``
     the human-readable card, generated from ``model.json``.
 
+Format version 2 added the scoring parameters ``drop_debris`` and
+``sentence_pool``; a version 1 file (which does not list them) loads with the
+values it was trained with (debris kept, best-sentence pooling), so its
+predictions do not change.
+
 Loading never unpickles or imports anything from the directory; any other
 file in it is ignored. Saving writes a complete new directory next to the
 target (``.NAME.tmp-PID-*``) and swaps it in with one atomic
@@ -63,7 +68,10 @@ from .taxonomy import Taxonomy, Theme, load_taxonomy
 log = logging.getLogger("customs_topics")
 
 FORMAT = "customs-topics-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Parameters added after a format version, with the value that reproduces older files' behaviour
+#: (an old file does not list them, and today's defaults differ).
+LEGACY_PARAMS: dict[int, dict[str, object]] = {1: {"drop_debris": False, "sentence_pool": "max"}}
 BUNDLED = ("models", "default")
 #: The files a model directory must hold (``MODEL_CARD.md`` is optional).
 MODEL_FILES = ("model.json", "weights.npz", "terms.json")
@@ -387,7 +395,7 @@ def _load(root: Path) -> TopicClassifier:
         taxonomy = Taxonomy.from_dict(doc["taxonomy"], source=f"{root}/model.json")
         labels = list(doc["labels"])
         thresholds = np.asarray(doc["thresholds"], dtype=np.float64)
-        params = dict(doc["params"])
+        params = {**LEGACY_PARAMS.get(version, {}), **dict(doc["params"])}
         featurizer_params = dict(doc["featurizer"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{root}/model.json: missing or malformed field ({exc})") from None

@@ -386,3 +386,41 @@ def test_explain_errors(model):
         model.explain(SEIZURE, "food_safety")
     with pytest.raises(InputError, match="k must be"):
         model.explain(SEIZURE, "illicit_trade", k=-1)
+
+# --- sentence pooling ----------------------------------------------------------------------------
+
+LONG_STORY = (
+    "The Revenue Authority published its annual report on Tuesday. "
+    "Officers seized 300 kg of cocaine hidden in a container of frozen fish at the port. "
+    + "The report also covers staff training, new offices and the budget for the coming year. " * 12
+)
+
+
+def _pooled(model, text, pool):
+    clone = TopicClassifier(**{**model.get_params(), "sentence_pool": pool, "sentence_weight": 1.0})
+    clone.__dict__.update({k: v for k, v in model.__dict__.items() if k.endswith("_")})
+    return clone.decision_function(text)[0]
+
+
+def test_softmax_pooling_lies_between_the_mean_and_the_best_sentence(model):
+    best = _pooled(model, LONG_STORY, "max")
+    soft = _pooled(model, LONG_STORY, "softmax")
+    assert np.all(soft <= best + 1e-12)
+    # One sentence: the soft maximum is that sentence's score.
+    one = "Officers seized 300 kg of cocaine hidden in a container of frozen fish at the port."
+    np.testing.assert_allclose(_pooled(model, one, "softmax"), _pooled(model, one, "max"))
+
+
+def test_softmax_pooling_does_not_grow_with_more_sentences(model):
+    """The soft maximum is a mean over sentences: a story repeated six times (a longer text with
+    the same mix of sentences) keeps its score."""
+    story = "Officers seized 300 kg of cocaine. The ship came from Ecuador. The crew was arrested."
+    padded = " ".join([story] * 6)
+    np.testing.assert_allclose(_pooled(model, padded, "softmax"), _pooled(model, story, "softmax"), atol=1e-9)
+
+
+def test_unknown_sentence_pool_is_refused(model):
+    clone = TopicClassifier(**{**model.get_params(), "sentence_pool": "mean"})
+    clone.__dict__.update({k: v for k, v in model.__dict__.items() if k.endswith("_")})
+    with pytest.raises(ValueError, match="sentence_pool must be one of max, softmax"):
+        clone.predict("Officers seized cocaine.")

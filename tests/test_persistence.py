@@ -153,6 +153,47 @@ def test_modified_weights_checksum_mismatch(model_dir):
         load_model(model_dir)
 
 
+NEWS_PAGE = "\n".join(
+    [
+        "Skip to main content",
+        "Home",
+        "Newsroom",
+        "Press releases",
+        "Release Date: 12 March 2024",
+        "Officers at the port seized 400 kg of cocaine hidden in a shipment of bananas from Ecuador.",
+        "Related news",
+        "New Single Window Cuts Clearance Times for Importers",
+        "Agency Opens Vaccine Cold-Chain Fast Lane at the Airport",
+        "Export Controls Tightened on Dual-Use Drone Components",
+    ]
+)
+
+
+def test_format_version_1_files_load_with_the_scoring_they_were_trained_with(model, model_dir):
+    """A version 1 model.json has no drop_debris / sentence_pool: it must score as it did then
+    (debris lines kept, best-sentence pooling), not with today's defaults."""
+    doc = read_doc(model_dir)
+    doc["format_version"] = 1
+    for name in ("drop_debris", "sentence_pool"):
+        doc["params"].pop(name, None)
+    write_doc(model_dir, doc)
+    old = load_model(model_dir)
+    assert old.get_params()["drop_debris"] is False
+    assert old.get_params()["sentence_pool"] == "max"
+    # Same weights, different scoring of page debris: the headline list counts for the version 1 model.
+    assert not np.allclose(old.predict_proba(NEWS_PAGE), model.predict_proba(NEWS_PAGE))
+    twin = load_model(model_dir)
+    twin.set_params(drop_debris=model.drop_debris, sentence_pool=model.sentence_pool)
+    np.testing.assert_allclose(twin.predict_proba(NEWS_PAGE), model.predict_proba(NEWS_PAGE))
+
+
+def test_saved_model_records_its_scoring_parameters(model, tmp_path):
+    save_model(model, tmp_path / "m", card=False)
+    params = read_doc(tmp_path / "m")["params"]
+    assert params["drop_debris"] is model.drop_debris
+    assert params["sentence_pool"] == model.sentence_pool
+
+
 @pytest.mark.parametrize("version", [FORMAT_VERSION + 1, 99, "1", None, 1.0, 0, -1, True, 2**70, [1]])
 def test_unsupported_format_version(model_dir, version):
     doc = read_doc(model_dir)

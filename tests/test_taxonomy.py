@@ -63,6 +63,36 @@ def test_taxonomy_agrees_with_annotation_guide():
             assert item in theme.includes, f"{theme_id}: guide item {item!r} missing from taxonomy includes"
 
 
+def guide_decisions() -> list[str]:
+    """The guide's 'Decisions on recurring cases' bullets, Markdown removed, one line each."""
+    text = GUIDE.read_text("utf-8")
+    section = text.split("## Decisions on recurring cases", 1)[1].split("\n## ", 1)[0]
+    bullets = re.split(r"^- ", section, flags=re.M)[1:]
+    return [" ".join(b.replace("**", "").replace("`", "").split()) for b in bullets]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9_]+", text.lower())
+
+
+def test_taxonomy_decisions_follow_the_guide_one_for_one():
+    """Every decision of the guide has its counterpart in the taxonomy file, in order
+    (the taxonomy words it more tersely, so the guide's key words must appear in it)."""
+    decisions = load_taxonomy().decisions
+    bullets = guide_decisions()
+    assert len(bullets) >= 12
+    assert len(decisions) == len(bullets)
+    for bullet, decision in zip(bullets, decisions, strict=True):
+        head = _words(bullet.split("(")[0].split(":")[0].split(".")[0])[:3]
+        assert all(w in _words(decision) for w in head), (bullet, decision)
+        # The labels each rule assigns (brackets hold examples and asides, left out).
+        rule, terse = (re.sub(r"\([^)]*\)", "", text) for text in (bullet, decision))
+        assert {w for w in _words(rule) if w in BUILTIN_IDS} == {w for w in _words(terse) if w in BUILTIN_IDS}, bullet
+    joined = " ".join(decisions).lower()
+    for case in ("forced-labour", "import alerts", "captagon"):
+        assert case in joined
+
+
 def test_to_dict_round_trips():
     tax = load_taxonomy()
     again = Taxonomy.from_dict(json.loads(json.dumps(tax.to_dict())))
