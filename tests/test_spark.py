@@ -203,8 +203,8 @@ def test_jsonl_user_model_prefix_thresholds_explain(spark, jsonl_dir, articles, 
     added = ["ct_labels", *[f"ct_score_{t}" for t in THEMES], "ct_explanation"]
     assert tagged.columns == [*sdf.columns, *added]
     _assert_same(got, expected, ["id", "title", "body", "labels", *added])
-    bundled = tag_frame(source, model=load_model(), thresholds={"facilitation": 0.8})
-    assert got["ct_labels"].tolist() != bundled["labels"].tolist()  # the user's model really was used
+    bundled = tag_frame(source, model=load_model(), prefix="ct_", thresholds={"facilitation": 0.8})
+    assert got["ct_labels"].tolist() != bundled["ct_labels"].tolist()  # the user's model really was used
     assert any(e for e in got["ct_explanation"])
 
 
