@@ -35,15 +35,6 @@ def _python(code: str, env: dict[str, str] | None = None, timeout: int = 120) ->
     )
 
 
-def test_import_error_names_the_extra_without_pyspark():
-    proc = _python(
-        "import sys; sys.modules['pyspark'] = None\n"
-        "try:\n    import customs_topics.spark\nexcept ImportError as e:\n    print(e)\n"
-    )
-    assert "pip install 'customs-topics[spark]'" in proc.stdout, proc.stdout + proc.stderr
-    assert "missing: pyspark" in proc.stdout
-
-
 pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'customs-topics[spark]')")
 pd = pytest.importorskip("pandas")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
