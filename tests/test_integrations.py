@@ -174,7 +174,7 @@ def test_core_import_pulls_in_no_pandas_or_dask():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_clear_message_without_pandas_or_dask():
+def test_clear_message_without_pandas_dask_or_pyspark():
     proc = _python(
         "import sys; sys.modules['pandas'] = None\n"
         "try:\n    import customs_topics.frame\nexcept ImportError as e:\n    print(e)\n"
@@ -186,6 +186,11 @@ def test_clear_message_without_pandas_or_dask():
         "try:\n    tag_dataframe(None)\nexcept ImportError as e:\n    print(e)\n"
     )
     assert "pip install 'customs-topics[dask]'" in proc.stdout, proc.stderr
+    proc = _python(
+        "import sys; sys.modules['pyspark'] = None\n"
+        "try:\n    import customs_topics.spark\nexcept ImportError as e:\n    print(e)\n"
+    )
+    assert "pip install 'customs-topics[spark]'" in proc.stdout and "missing: pyspark" in proc.stdout, proc.stderr
 
 
 # ============================================================ Dask, no cluster

@@ -35,15 +35,6 @@ def _python(code: str, env: dict[str, str] | None = None, timeout: int = 120) ->
     )
 
 
-def test_import_error_names_the_extra_without_pyspark():
-    proc = _python(
-        "import sys; sys.modules['pyspark'] = None\n"
-        "try:\n    import customs_topics.spark\nexcept ImportError as e:\n    print(e)\n"
-    )
-    assert "pip install 'customs-topics[spark]'" in proc.stdout, proc.stdout + proc.stderr
-    assert "missing: pyspark" in proc.stdout
-
-
 pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'customs-topics[spark]')")
 pd = pytest.importorskip("pandas")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -194,17 +185,27 @@ def test_output_schema_doctest():
 
 def test_jsonl_user_model_prefix_thresholds_explain(spark, jsonl_dir, articles, user_model):
     sdf = spark.read.schema("id string, title string, body string, labels array<string>").json(str(jsonl_dir))
-    options = {"prefix": "ct_", "thresholds": {"facilitation": 0.8}, "explain": 2}
+    options = {"prefix": "ct_", "thresholds": {"facilitation": 0.8}}
     tagged = tag_dataframe(sdf, model=user_model, **options)
     got = _collect(tagged)
     source = articles.drop(columns="published")
     expected = tag_frame(source, model=load_model(user_model), **options)
-    expected["ct_explanation"] = expected["ct_explanation"].map(_as_struct)
-    added = ["ct_labels", *[f"ct_score_{t}" for t in THEMES], "ct_explanation"]
+    added = ["ct_labels", *[f"ct_score_{t}" for t in THEMES]]
     assert tagged.columns == [*sdf.columns, *added]
     _assert_same(got, expected, ["id", "title", "body", "labels", *added])
-    bundled = tag_frame(source, model=load_model(), thresholds={"facilitation": 0.8})
-    assert got["ct_labels"].tolist() != bundled["labels"].tolist()  # the user's model really was used
+    bundled = tag_frame(source, model=load_model(), **options)
+    assert got["ct_labels"].tolist() != bundled["ct_labels"].tolist()  # the user's model really was used
+
+    # Explanations (slower to compute): the first 400 articles are enough to compare.
+    head = sdf.filter(sdf.id < "a00400")
+    explained = tag_dataframe(head, model=user_model, explain=2, verify_workers=False, **options)
+    assert explained.schema["ct_explanation"].dataType.simpleString() == (
+        "map<string,struct<terms:array<struct<term:string,weight:double>>,sentence:string>>"
+    )
+    got = _collect(explained)
+    expected = tag_frame(source.iloc[:400], model=load_model(user_model), explain=2, **options)
+    expected["ct_explanation"] = expected["ct_explanation"].map(_as_struct)
+    _assert_same(got, expected, ["id", *added, "ct_explanation"])
     assert any(e for e in got["ct_explanation"])
 
 
