@@ -38,7 +38,13 @@ log = logging.getLogger("customs_topics")
 DataSource = Sequence[Article] | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
-def _load_data(data: DataSource, taxonomy: Taxonomy, bundled: bool) -> tuple[list[Article], list[str], list[str]]:
+def _load_data(data: DataSource, taxonomy: Taxonomy, bundled: bool) -> tuple[list[Article], list[str]]:
+    """(articles, the data files) of ``train``'s ``data``."""
+    articles, _, files = _load_sources(data, taxonomy, bundled)
+    return articles, files
+
+
+def _load_sources(data: DataSource, taxonomy: Taxonomy, bundled: bool) -> tuple[list[Article], list[str], list[str]]:
     """(articles, the source of each, the data files) of ``train``'s ``data``."""
     if isinstance(data, (str, os.PathLike)):
         data = [data]
@@ -264,7 +270,7 @@ def train(
     """
     if not isinstance(taxonomy, Taxonomy):
         taxonomy = load_taxonomy(taxonomy)
-    articles, sources, files = _load_data(data, taxonomy, bundled)
+    articles, sources, files = _load_sources(data, taxonomy, bundled)
     labels = list(taxonomy.ids)
     estimator = TopicClassifier(themes=labels, **params)
     Y = label_matrix([a.labels or () for a in articles], labels)

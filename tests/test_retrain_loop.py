@@ -53,11 +53,11 @@ def test_define_suggest_label_train_evaluate_suggest_again_tag(tmp_path):
 
     # 1. suggest a first batch for the new theme from the archive
     batch = tmp_path / "to-label.jsonl"
-    res = run_cli("suggest", TRAIN_JSONL, "--theme", "tobacco", "--taxonomy", tax, "-n", "20", "--out", batch)
+    res = run_cli("suggest", TRAIN_JSONL, "--theme", "tobacco", "--taxonomy", tax, "-n", "60", "--out", batch)
     assert res.returncode == 0, res.stderr.decode()
     first = json_lines(batch.read_bytes())
-    assert len(first) == 20 and all(r["pick"] == "likely" for r in first)
-    assert sum(bool(TOBACCO.search(r["title"])) for r in first) >= 12
+    assert len(first) == 60 and all(r["pick"] == "likely" for r in first)
+    assert sum(bool(TOBACCO.search(r["title"])) for r in first[:20]) >= 12  # the best-ranked are mostly on target
 
     # 2. label it, 3. train with the bundled corpus (the ids relabel bundled articles)
     labelled = write_jsonl(tmp_path / "labelled.jsonl", label(first))
@@ -76,10 +76,10 @@ def test_define_suggest_label_train_evaluate_suggest_again_tag(tmp_path):
     assert report["per_label"]["tobacco"]["f1"] > 0.5
 
     # 5. suggest again with the new model: the next batch, likely and uncertain, none already labelled
-    res = run_cli("suggest", TRAIN_JSONL, "--theme", "tobacco", "--model", model, "--exclude", labelled, "-n", "10")
+    res = run_cli("suggest", TRAIN_JSONL, "--theme", "tobacco", "--model", model, "--exclude", labelled, "-n", "40")
     assert res.returncode == 0, res.stderr.decode()
     second = json_lines(res.stdout)
-    assert len(second) == 10 and {r["pick"] for r in second} == {"likely", "uncertain"}
+    assert len(second) == 40 and {r["pick"] for r in second} == {"likely", "uncertain"}
     assert not {r["id"] for r in first} & {r["id"] for r in second}
     assert all("tobacco" not in r["labels"] for r in second)
 

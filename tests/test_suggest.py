@@ -147,3 +147,11 @@ def test_suggest_reads_other_formats(model):
 
     rows = suggest(read_archive([DIGEST]), "health_goods", n=3, model=model)
     assert len(rows) == 3 and all(r["title"] for r in rows)
+
+
+def test_cli_suggest_help():
+    res = run_cli("suggest", "--help")
+    out = res.stdout.decode()
+    assert res.returncode == 0 and out.startswith("usage: customs-topics suggest")
+    for option in ("--theme", "--taxonomy", "--model", "-n", "--out", "--exclude"):
+        assert option in out

@@ -384,7 +384,8 @@ def test_extending_taxonomy_without_bundled_corpus_hints(command, tobacco_files,
     res = run_cli(command, "--data", data, "--taxonomy", tax, *extra)
     err = res.stderr.decode().strip()
     assert res.returncode == 2 and len(err.splitlines()) == 1
-    assert "no examples in" in err and str(data) in err and "add --with-bundled-corpus" in err
+    # built-in themes with no (or too few) examples in the user's file: the hint names the option
+    assert str(data) in err and "add --with-bundled-corpus" in err
 
 
 @pytest.mark.parametrize("option", [["--with-bundled-corpus"], ["--taxonomy", "x.json"], ["--data", "x.jsonl"]])
