@@ -455,3 +455,12 @@ def test_cli_bad_extractor_variable_is_a_one_line_error(tmp_path, monkeypatch):
 def test_reading_from_a_file_object_detects_html():
     [article] = read_articles(io.BytesIO(PRESS_RELEASE.encode("utf-8")))
     assert article.title == "Customs seize 2.3 tonnes of cocaine hidden in banana shipment"
+
+
+def test_deeply_nested_and_unbalanced_markup_still_reads(tmp_path, extractor):
+    story = (
+        "<p>Customs officers seized 300 kilograms of heroin hidden in a shipment of marble tiles, the agency said.</p>"
+    )
+    page = "<html><body>" + "<div>" * 3000 + "<span>" * 3000 + story + "</i></b>" * 3000 + "<h1><h2>Heroin in marble"
+    article = one(write(tmp_path, "deep.html", page))
+    assert "300 kilograms of heroin hidden in a shipment of marble tiles" in article.body

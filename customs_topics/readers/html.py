@@ -59,6 +59,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any, Literal
 from urllib.parse import urljoin
 
@@ -88,6 +89,7 @@ _DATE_META = (
     "sailthru.date",
     "parsely-pub-date",
 )
+_ANCESTOR_LIMIT = 100  # how far up a heading looks for a header/nav/logo container
 _WORD = re.compile(r"\w+")
 _NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 _LISTING_MIN_CHARS = 200
@@ -178,7 +180,7 @@ def _meta(root: Node) -> dict[str, str]:
 
 
 def _in_chrome(node: Node, stop: Node | None = None) -> bool:
-    for ancestor in node.ancestors():
+    for ancestor in islice(node.ancestors(), _ANCESTOR_LIMIT):
         if ancestor is stop:
             return False
         if ancestor.tag in _CHROME or _LOGO.search(ancestor.hint()):
@@ -250,7 +252,7 @@ def _agrees(heading: str, reference: str) -> bool:
 def _headings(root: Node, main_article: Node | None, site: str) -> list[str]:
     """Candidate headlines in order: the main <article>'s h1 then h2, <main>'s, then the page's, never chrome."""
     found: list[str] = []
-    scopes = ([main_article] if main_article is not None else []) + list(root.iter("main")) + [root]
+    scopes = ([main_article] if main_article is not None else []) + list(islice(root.iter("main"), 2)) + [root]
     for scope in scopes:
         for tag in ("h1", "h2"):
             for heading in scope.iter(tag):
@@ -299,12 +301,15 @@ def _date(meta: dict[str, str], scope: Node | None) -> str:
 def _top_articles(root: Node) -> list[Node]:
     """<article> elements not inside another one, nor inside comment/teaser/related blocks."""
     found = []
-    for node in root.iter("article"):
-        if any(a.tag == "article" for a in node.ancestors()):
-            continue
-        if _COMMENT.search(node.hint()) or any(_COMMENT.search(a.hint()) for a in node.ancestors()):
-            continue
-        found.append(node)
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, aside = stack.pop()
+        aside = aside or bool(_COMMENT.search(node.hint()))
+        if node.tag == "article":
+            if not aside:
+                found.append(node)
+            continue  # articles inside an article are its parts
+        stack.extend((child, aside) for child in reversed(node.children) if isinstance(child, Node))
     return found
 
 
