@@ -432,6 +432,16 @@ def test_cli_tags_a_press_release_page(tmp_path, monkeypatch, flavour):
     assert "Traceback" not in res.stderr.decode()
 
 
+@pytest.mark.parametrize("flavour", EXTRACTORS)
+def test_cli_page_without_text_warns_once_and_nothing_else(tmp_path, monkeypatch, flavour):
+    monkeypatch.setenv(ENV_VAR, flavour)
+    path = write(tmp_path, "app.html", ONLY_SCRIPTS)
+    res = run_cli("tag", path)
+    assert res.returncode == 0
+    # the reader's own warning only, not the extractor library's internal messages
+    assert res.stderr.decode().splitlines() == [f"customs-topics: {path}: HTML page has no visible text"]
+
+
 def test_cli_listing_page_gives_three_rows(tmp_path):
     res = run_cli("tag", write(tmp_path, "news.html", LISTING))
     assert res.returncode == 0, res.stderr

@@ -107,11 +107,11 @@ def _trafilatura() -> Any | None:
             try:
                 import trafilatura as module
 
-                # Its per-page warnings ("discarding data") would otherwise reach stderr through
-                # logging's last-resort handler; applications that configure logging still get them.
+                # Its per-page warnings about its own choices ("discarding data: None") would reach
+                # the CLI's stderr; this reader logs its fallbacks itself. Left alone if already set.
                 third_party = logging.getLogger("trafilatura")
-                if not third_party.handlers:
-                    third_party.addHandler(logging.NullHandler())
+                if third_party.level == logging.NOTSET:
+                    third_party.setLevel(logging.ERROR)
             except ImportError as exc:  # installed but broken, e.g. lxml without lxml_html_clean
                 log.warning("trafilatura is installed but does not import (%s); using the builtin HTML extractor", exc)
                 module = None
