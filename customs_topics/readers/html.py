@@ -3,13 +3,18 @@
 The reader behind ``format="html"`` (decoding and charset happen before, in
 :mod:`customs_topics.articles`).
 
-**Headline.** Taken from the article itself, first found of: the heading
-(``<h1>``, else ``<h2>``) of the page's main ``<article>``; the ``<h1>`` of
-``<main>``; ``og:title``; ``twitter:title``; an ``<h1>`` outside the page's
-header, navigation and footer that is not a logo or the site name; the
-``<title>`` minus the site name (``"Story | Site"``, ``" - Site"``,
-``" – Site"``, the site name from ``og:site_name`` when given). A logo such as
-``<header><h1 class="logo">Trade Gazette</h1></header>`` is never a headline.
+**Headline.** Taken from the article itself. Candidates are the headings
+(``<h1>``, then ``<h2>``) of the page's main ``<article>``, of ``<main>``, then
+of the page, never one inside the page's header, navigation or footer, nor a
+logo or the site name (``<header><h1 class="logo">Trade Gazette</h1>`` is never
+a headline). The declared title is ``og:title``, else ``twitter:title``, else
+``<title>``, minus the site name (``"Story | Site"``, ``" - Site"``,
+``" – Site"``; the site name from ``og:site_name`` when given). The headline
+is the first candidate heading that shares at least half its words with the
+declared title (so a "Most popular" heading inside ``<article>`` is passed
+over); failing that, the ``<article>``'s ``<h1>``; failing that, the declared
+title if it has four words or more (or there is no heading), else the first
+candidate heading.
 
 **Body.** The article text without navigation, breadcrumbs, share, cookie and
 newsletter blocks, related-story lists, bylines, comments and footers, one
