@@ -378,9 +378,16 @@ def test_unknown_extractor_is_a_clear_error(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(trafilatura_available(), reason="trafilatura is installed")
-def test_forcing_trafilatura_without_it_names_the_extra():
+def test_forcing_trafilatura_without_it_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"customs-topics\[html\]"):
         list(parse_html(PRESS_RELEASE, "release.html", extractor="trafilatura"))
+    monkeypatch.setenv(ENV_VAR, "trafilatura")
+    res = run_cli("tag", write(tmp_path, "page.html", PRESS_RELEASE))
+    assert res.returncode == 2
+    assert res.stderr.decode().splitlines() == [
+        f"customs-topics: error: {ENV_VAR}=trafilatura: the trafilatura HTML extractor needs the optional extra: "
+        "pip install 'customs-topics[html]'"
+    ]
 
 
 @needs_trafilatura

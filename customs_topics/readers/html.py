@@ -150,14 +150,18 @@ def trafilatura_available() -> bool:
 
 
 def _resolve_extractor(extractor: str | None) -> str:
+    missing = "the trafilatura HTML extractor needs the optional extra: pip install 'customs-topics[html]'"
     if extractor is None:
         extractor = os.environ.get(ENV_VAR, "").strip().lower() or "auto"
         if extractor not in EXTRACTORS:
             raise InputError(f"{ENV_VAR}={extractor!r}: expected one of {', '.join(EXTRACTORS)}")
+        if extractor == "trafilatura" and not trafilatura_available():
+            # configuration (e.g. of a CLI run), so an input error the CLI reports in one line
+            raise InputError(f"{ENV_VAR}=trafilatura: {missing}")
     elif extractor not in EXTRACTORS:
         raise InputError(f"extractor={extractor!r}: expected one of {', '.join(EXTRACTORS)}")
     if extractor == "trafilatura" and not trafilatura_available():
-        raise ImportError("the trafilatura HTML extractor needs the optional extra: pip install 'customs-topics[html]'")
+        raise ImportError(missing)
     if extractor == "auto":
         return "trafilatura" if trafilatura_available() else "builtin"
     return extractor
@@ -372,6 +376,8 @@ def parse_html(text: str, name: str, *, extractor: Extractor | None = None) -> I
 
     ``extractor`` is ``"auto"`` (trafilatura when installed, else builtin), ``"builtin"`` or
     ``"trafilatura"``; ``None`` reads ``CUSTOMS_TOPICS_HTML_EXTRACTOR`` (default ``"auto"``).
+    An unknown name is an ``InputError``; ``"trafilatura"`` without the ``[html]`` extra is an
+    ``ImportError`` naming it (an ``InputError`` when it comes from the environment variable).
     See the module docstring for the headline, body and several-articles rules.
 
     Example:
