@@ -34,6 +34,7 @@ import datetime
 import gzip
 import json
 import logging
+import os
 import platform
 import re
 import sys
@@ -180,7 +181,9 @@ def render(rows: list[dict[str, object]], n_pages: int, notes: list[str]) -> str
         f"{n_pages} real news pages of the public article-extraction benchmark "
         "(scrapinghub/article-extraction-benchmark, read from `../shared/benchmarks/article-extraction/`); "
         "its metric: 4-token shingles of `\\w+` tokens, per-page normalised TP/FP/FN summed over pages. "
-        "Time is wall time per page in this run (parsing included), and relative to the old reader.",
+        "Time is wall time per page in this run (parsing included), and relative to the old reader; "
+        f"absolute times depend on the machine's load (load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs at the end of this run).",
         "",
         "| extractor | install | precision | recall | F1 | ms/page | time vs old |",
         "|---|---|---:|---:|---:|---:|---:|",
