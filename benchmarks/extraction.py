@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gzip
+import html
 import json
 import logging
 import os
@@ -49,7 +50,7 @@ from baseline_html_reader import parse_html as old_parse_html
 from quality import write_section
 
 from customs_topics import __version__
-from customs_topics.readers.html import parse_html, trafilatura_available
+from customs_topics.readers.html import _agrees, parse_html, trafilatura_available
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "article-extraction"
 _TOKEN = re.compile(r"\w+")
@@ -115,6 +116,30 @@ def _trafilatura_direct() -> Extractor:
         return trafilatura.extract(page) or ""
 
     return extract
+
+
+_OG_TITLE = re.compile(
+    r"""<meta\s[^>]*?property\s*=\s*["']og:title["'][^>]*?content\s*=\s*(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL
+)
+
+
+def title_check(pages: list[tuple[str, str, str]]) -> str:
+    """The ground truth has no titles: compare the headline with the page's og:title where it has one."""
+    with_og = agree = equal = 0
+    for _, page, _ in pages:
+        found = _OG_TITLE.search(page)
+        if not found or not found.group(2).strip():
+            continue
+        og = " ".join(html.unescape(found.group(2)).split())
+        title = next(iter(parse_html(page, "page.html", extractor="builtin")))[1]["title"]
+        with_og += 1
+        equal += title == og
+        agree += _agrees(title, og)
+    return (
+        f"Headlines (the ground truth has none): on the {with_og} pages with an `og:title`, the headline "
+        f"shares at least half its words with it on {agree} and equals it on {equal} (the headline is often "
+        "the article's fuller `<h1>`; `og:title` may carry the site name)."
+    )
 
 
 class _Count(logging.Handler):
@@ -264,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {page_id[:12]} tp={tp:.2f} fp={fp:.2f} fn={fn:.2f}", file=sys.stderr)
     if not trafilatura_available():
         notes.append("trafilatura is not installed in this run: no recommended-install or reference row.")
+    notes.append(title_check(pages))
     notes.append(
         "The `auto` row calls trafilatura with `include_comments=False`, `<noscript>` removed and short "
         "extractions kept (`MIN_EXTRACTED_SIZE=1`, instead of its whole-page fallback), and drops a paragraph "
