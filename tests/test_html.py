@@ -378,9 +378,16 @@ def test_unknown_extractor_is_a_clear_error(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(trafilatura_available(), reason="trafilatura is installed")
-def test_forcing_trafilatura_without_it_names_the_extra():
+def test_forcing_trafilatura_without_it_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"customs-topics\[html\]"):
         list(parse_html(PRESS_RELEASE, "release.html", extractor="trafilatura"))
+    monkeypatch.setenv(ENV_VAR, "trafilatura")
+    res = run_cli("tag", write(tmp_path, "page.html", PRESS_RELEASE))
+    assert res.returncode == 2
+    assert res.stderr.decode().splitlines() == [
+        f"customs-topics: error: {ENV_VAR}=trafilatura: the trafilatura HTML extractor needs the optional extra: "
+        "pip install 'customs-topics[html]'"
+    ]
 
 
 @needs_trafilatura
@@ -432,6 +439,16 @@ def test_cli_tags_a_press_release_page(tmp_path, monkeypatch, flavour):
     assert "Traceback" not in res.stderr.decode()
 
 
+@pytest.mark.parametrize("flavour", EXTRACTORS)
+def test_cli_page_without_text_warns_once_and_nothing_else(tmp_path, monkeypatch, flavour):
+    monkeypatch.setenv(ENV_VAR, flavour)
+    path = write(tmp_path, "app.html", ONLY_SCRIPTS)
+    res = run_cli("tag", path)
+    assert res.returncode == 0
+    # the reader's own warning only, not the extractor library's internal messages
+    assert res.stderr.decode().splitlines() == [f"customs-topics: {path}: HTML page has no visible text"]
+
+
 def test_cli_listing_page_gives_three_rows(tmp_path):
     res = run_cli("tag", write(tmp_path, "news.html", LISTING))
     assert res.returncode == 0, res.stderr
@@ -455,3 +472,12 @@ def test_cli_bad_extractor_variable_is_a_one_line_error(tmp_path, monkeypatch):
 def test_reading_from_a_file_object_detects_html():
     [article] = read_articles(io.BytesIO(PRESS_RELEASE.encode("utf-8")))
     assert article.title == "Customs seize 2.3 tonnes of cocaine hidden in banana shipment"
+
+
+def test_deeply_nested_and_unbalanced_markup_still_reads(tmp_path, extractor):
+    story = (
+        "<p>Customs officers seized 300 kilograms of heroin hidden in a shipment of marble tiles, the agency said.</p>"
+    )
+    page = "<html><body>" + "<div>" * 3000 + "<span>" * 3000 + story + "</i></b>" * 3000 + "<h1><h2>Heroin in marble"
+    article = one(write(tmp_path, "deep.html", page))
+    assert "300 kilograms of heroin hidden in a shipment of marble tiles" in article.body

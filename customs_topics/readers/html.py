@@ -3,13 +3,18 @@
 The reader behind ``format="html"`` (decoding and charset happen before, in
 :mod:`customs_topics.articles`).
 
-**Headline.** Taken from the article itself, first found of: the heading
-(``<h1>``, else ``<h2>``) of the page's main ``<article>``; the ``<h1>`` of
-``<main>``; ``og:title``; ``twitter:title``; an ``<h1>`` outside the page's
-header, navigation and footer that is not a logo or the site name; the
-``<title>`` minus the site name (``"Story | Site"``, ``" - Site"``,
-``" – Site"``, the site name from ``og:site_name`` when given). A logo such as
-``<header><h1 class="logo">Trade Gazette</h1></header>`` is never a headline.
+**Headline.** Taken from the article itself. Candidates are the headings
+(``<h1>``, then ``<h2>``) of the page's main ``<article>``, of ``<main>``, then
+of the page, never one inside the page's header, navigation or footer, nor a
+logo or the site name (``<header><h1 class="logo">Trade Gazette</h1>`` is never
+a headline). The declared title is ``og:title``, else ``twitter:title``, else
+``<title>``, minus the site name (``"Story | Site"``, ``" - Site"``,
+``" – Site"``; the site name from ``og:site_name`` when given). The headline
+is the first candidate heading that shares at least half its words with the
+declared title (so a "Most popular" heading inside ``<article>`` is passed
+over); failing that, the ``<article>``'s ``<h1>``; failing that, the declared
+title if it has four words or more (or there is no heading), else the first
+candidate heading.
 
 **Body.** The article text without navigation, breadcrumbs, share, cookie and
 newsletter blocks, related-story lists, bylines, comments and footers, one
@@ -59,6 +64,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any, Literal
 from urllib.parse import urljoin
 
@@ -88,6 +94,7 @@ _DATE_META = (
     "sailthru.date",
     "parsely-pub-date",
 )
+_ANCESTOR_LIMIT = 100  # how far up a heading looks for a header/nav/logo container
 _WORD = re.compile(r"\w+")
 _NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 _LISTING_MIN_CHARS = 200
@@ -105,11 +112,11 @@ def _trafilatura() -> Any | None:
             try:
                 import trafilatura as module
 
-                # Its per-page warnings ("discarding data") would otherwise reach stderr through
-                # logging's last-resort handler; applications that configure logging still get them.
+                # Its per-page warnings about its own choices ("discarding data: None") would reach
+                # the CLI's stderr; this reader logs its fallbacks itself. Left alone if already set.
                 third_party = logging.getLogger("trafilatura")
-                if not third_party.handlers:
-                    third_party.addHandler(logging.NullHandler())
+                if third_party.level == logging.NOTSET:
+                    third_party.setLevel(logging.ERROR)
             except ImportError as exc:  # installed but broken, e.g. lxml without lxml_html_clean
                 log.warning("trafilatura is installed but does not import (%s); using the builtin HTML extractor", exc)
                 module = None
@@ -143,14 +150,18 @@ def trafilatura_available() -> bool:
 
 
 def _resolve_extractor(extractor: str | None) -> str:
+    missing = "the trafilatura HTML extractor needs the optional extra: pip install 'customs-topics[html]'"
     if extractor is None:
         extractor = os.environ.get(ENV_VAR, "").strip().lower() or "auto"
         if extractor not in EXTRACTORS:
             raise InputError(f"{ENV_VAR}={extractor!r}: expected one of {', '.join(EXTRACTORS)}")
+        if extractor == "trafilatura" and not trafilatura_available():
+            # configuration (e.g. of a CLI run), so an input error the CLI reports in one line
+            raise InputError(f"{ENV_VAR}=trafilatura: {missing}")
     elif extractor not in EXTRACTORS:
         raise InputError(f"extractor={extractor!r}: expected one of {', '.join(EXTRACTORS)}")
     if extractor == "trafilatura" and not trafilatura_available():
-        raise ImportError("the trafilatura HTML extractor needs the optional extra: pip install 'customs-topics[html]'")
+        raise ImportError(missing)
     if extractor == "auto":
         return "trafilatura" if trafilatura_available() else "builtin"
     return extractor
@@ -178,7 +189,7 @@ def _meta(root: Node) -> dict[str, str]:
 
 
 def _in_chrome(node: Node, stop: Node | None = None) -> bool:
-    for ancestor in node.ancestors():
+    for ancestor in islice(node.ancestors(), _ANCESTOR_LIMIT):
         if ancestor is stop:
             return False
         if ancestor.tag in _CHROME or _LOGO.search(ancestor.hint()):
@@ -250,7 +261,7 @@ def _agrees(heading: str, reference: str) -> bool:
 def _headings(root: Node, main_article: Node | None, site: str) -> list[str]:
     """Candidate headlines in order: the main <article>'s h1 then h2, <main>'s, then the page's, never chrome."""
     found: list[str] = []
-    scopes = ([main_article] if main_article is not None else []) + list(root.iter("main")) + [root]
+    scopes = ([main_article] if main_article is not None else []) + list(islice(root.iter("main"), 2)) + [root]
     for scope in scopes:
         for tag in ("h1", "h2"):
             for heading in scope.iter(tag):
@@ -299,12 +310,15 @@ def _date(meta: dict[str, str], scope: Node | None) -> str:
 def _top_articles(root: Node) -> list[Node]:
     """<article> elements not inside another one, nor inside comment/teaser/related blocks."""
     found = []
-    for node in root.iter("article"):
-        if any(a.tag == "article" for a in node.ancestors()):
-            continue
-        if _COMMENT.search(node.hint()) or any(_COMMENT.search(a.hint()) for a in node.ancestors()):
-            continue
-        found.append(node)
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, aside = stack.pop()
+        aside = aside or bool(_COMMENT.search(node.hint()))
+        if node.tag == "article":
+            if not aside:
+                found.append(node)
+            continue  # articles inside an article are its parts
+        stack.extend((child, aside) for child in reversed(node.children) if isinstance(child, Node))
     return found
 
 
@@ -362,6 +376,8 @@ def parse_html(text: str, name: str, *, extractor: Extractor | None = None) -> I
 
     ``extractor`` is ``"auto"`` (trafilatura when installed, else builtin), ``"builtin"`` or
     ``"trafilatura"``; ``None`` reads ``CUSTOMS_TOPICS_HTML_EXTRACTOR`` (default ``"auto"``).
+    An unknown name is an ``InputError``; ``"trafilatura"`` without the ``[html]`` extra is an
+    ``ImportError`` naming it (an ``InputError`` when it comes from the environment variable).
     See the module docstring for the headline, body and several-articles rules.
 
     Example:

@@ -14,6 +14,9 @@ Mozilla's Readability.
    prose, then remove lists, tables and blocks inside it that are mostly links,
    forms or images.
 4. Text comes out one paragraph per block, paragraphs separated by blank lines.
+5. A result under 500 characters is retried with fewer rules (no class/id rules, then no class
+   weights, then no final cleaning); a retry is kept only when it finds three times as much text,
+   so a short press release does not gain its page furniture.
 
 Example:
     >>> from customs_topics.readers.html_tree import build_tree
@@ -30,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from itertools import islice
+from typing import ClassVar
 
 from .html_tree import BLOCK, SKIP, Node, squash
 
@@ -65,7 +69,7 @@ _UNLIKELY_ROLES = frozenset(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _KEEP_ALWAYS = frozenset({"#root", "html", "body", "article", "main", "a"})
 _SCORED = frozenset({"p", "pre", "td", "blockquote"})
-_CONTAINERS = frozenset({"div", "section", "article", "main", "td", "blockquote", "li", "span", "font", "center"})
+_CONTAINERS = frozenset({"div", "section", "article", "main", "td", "blockquote", "li", "center"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _CONDITIONAL = frozenset({"table", "ul", "ol", "div", "section", "form", "fieldset", "dl"})
 _SENTENCE_END = re.compile(r"\.( |$)")
@@ -117,24 +121,52 @@ def _strip_boilerplate(root: Node, by_hints: bool = True) -> None:
 
 
 class _Stats:
-    """Text length, link-text length and comma count of every element, in one pass."""
+    """Per element, in one bottom-up pass: text length, link-text length, commas, and the counts
+    of paragraphs, images, list items, inputs, embeds and heading text used by the cleaning step."""
+
+    _COUNTED: ClassVar[dict[str, int]] = {
+        "p": 0,
+        "img": 1,
+        "li": 2,
+        "input": 3,
+        "embed": 4,
+        "object": 4,
+        "iframe": 4,
+        "video": 4,
+    }
 
     def __init__(self, root: Node) -> None:
         self.length: dict[Node, int] = {}
         self.links: dict[Node, int] = {}
+        self.commas: dict[Node, int] = {}
+        self.headings: dict[Node, int] = {}
+        self.counts: dict[Node, list[int]] = {}  # [p, img, li, input, embed]
         order = list(root.iter())
         for node in reversed(order):  # children before parents
-            length = links = 0
+            length = links = commas = headings = 0
+            counts = [0, 0, 0, 0, 0]
             for child in node.children:
                 if isinstance(child, str):
                     length += len(squash(child))
+                    commas += child.count(",")
                 else:
                     length += self.length[child]
                     links += self.links[child]
+                    commas += self.commas[child]
+                    headings += self.headings[child]
+                    counts = [a + b for a, b in zip(counts, self.counts[child])]
             if node.tag == "a":
                 links = length
+            if node.tag in _HEADINGS:
+                headings = length
+            slot = self._COUNTED.get(node.tag)
+            if slot is not None:
+                counts[slot] += 1
             self.length[node] = length
             self.links[node] = links
+            self.commas[node] = commas
+            self.headings[node] = headings
+            self.counts[node] = counts
 
     def link_density(self, node: Node) -> float:
         length = self.length.get(node, 0)
@@ -175,13 +207,19 @@ def _initial_score(node: Node, weigh_classes: bool) -> float:
 
 
 def _own_inline_text(node: Node) -> str:
-    """Text of the children that are not blocks (a div holding bare text and <br>s)."""
-    parts = []
-    for child in node.children:
-        if isinstance(child, str):
-            parts.append(child)
-        elif child.tag not in BLOCK:
-            parts.append(" " + "".join(child.text_parts()) + " ")
+    """Text of the children that are not blocks (a div holding bare text and <br>s).
+
+    Nested blocks are not entered, so each piece of text belongs to one block only.
+    """
+    parts: list[str] = []
+    stack: list[Node | str] = list(reversed(node.children))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+        elif item.tag not in BLOCK and item.tag not in SKIP:
+            parts.append(" ")
+            stack.extend(reversed(item.children))
     return squash("".join(parts))
 
 
@@ -222,10 +260,11 @@ def _top_candidate(root: Node, scores: dict[Node, float]) -> Node:
     # Several strong candidates under one ancestor (content split into sibling blocks): take the ancestor.
     alternatives = [node for node in ranked[1:5] if scores[node] >= 0.75 * scores[top]]
     if len(alternatives) >= 3:
+        lineages = [set(alt.ancestors()) for alt in alternatives]
         for ancestor in top.ancestors():
             if ancestor.tag == "#root":
                 break
-            if sum(1 for alt in alternatives if ancestor in set(alt.ancestors())) >= 3:
+            if sum(1 for lineage in lineages if ancestor in lineage) >= 3:
                 top = ancestor
                 break
     # A parent that holds the top candidate as its only element child is the same content.
@@ -266,18 +305,13 @@ def _should_remove(node: Node, scores: dict[Node, float], stats: _Stats) -> bool
     weight = _class_weight(node)
     if weight + scores.get(node, 0.0) < 0:
         return True
-    text = node.text()
-    if text.count(",") >= 10:
+    if stats.commas[node] >= 10:
         return False
     is_list = node.tag in ("ul", "ol", "dl")
-    paragraphs = sum(1 for _ in node.iter("p"))
-    images = sum(1 for _ in node.iter("img"))
-    items = sum(1 for _ in node.iter("li")) - 100
-    inputs = sum(1 for _ in node.iter("input"))
-    embeds = sum(1 for _ in node.iter("embed", "object", "iframe", "video"))
+    paragraphs, images, items, inputs, embeds = stats.counts[node]
+    items -= 100
     density = stats.link_density(node)
-    length = len(text)
-    heading_length = sum(len(h.text()) for h in node.iter(*_HEADINGS))
+    length = stats.length[node]
     return (
         (images > 1 and paragraphs / images < 0.5)
         or (not is_list and items > paragraphs)
@@ -287,7 +321,7 @@ def _should_remove(node: Node, scores: dict[Node, float], stats: _Stats) -> bool
             and length < 25
             and (images == 0 or images > 2)
             and density > 0
-            and heading_length < 0.9 * max(length, 1)
+            and stats.headings[node] < 0.9 * max(length, 1)
         )
         or (not is_list and weight < 25 and density > 0.2)
         or (weight >= 25 and density > 0.5)

@@ -34,44 +34,27 @@ BLOCK = _tags(
     "tbody td tfoot th thead tr ul"
 )
 # A new element of these kinds closes an open element of the same kind (<p>one<p>two).
-_SELF_CLOSING_SIBLINGS = {
-    "p": frozenset({"p"}),
-    "li": frozenset({"li"}),
-    "dt": frozenset({"dt", "dd"}),
-    "dd": frozenset({"dt", "dd"}),
-    "tr": frozenset({"tr", "td", "th"}),
-    "td": frozenset({"td", "th"}),
-    "th": frozenset({"td", "th"}),
-    "option": frozenset({"option"}),
-}
-# ... but not across these boundaries.
-_SCOPE = frozenset(
-    {
-        "ul",
-        "ol",
-        "dl",
-        "table",
-        "div",
-        "section",
-        "article",
-        "main",
-        "body",
-        "html",
-        "blockquote",
-        "td",
-        "th",
-        "li",
-        "aside",
-        "nav",
-        "header",
-        "footer",
-        "form",
-        "figure",
-        "select",
-    }
+# Boundaries that an implied end tag does not cross.
+_SCOPE = _tags(
+    "ul ol dl table div section article main body html blockquote td th li aside nav header footer form figure select"
 )
+_TABLE = _tags("table tbody thead tfoot")
+# A new element of these kinds closes an open element of the given kinds (<p>one<p>two) found
+# before any of the given boundaries.
+_IMPLIED_END = {
+    "p": (_tags("p"), _SCOPE),
+    "li": (_tags("li"), _SCOPE - {"li"}),
+    "dt": (_tags("dt dd"), _SCOPE),
+    "dd": (_tags("dt dd"), _SCOPE),
+    "tr": (_tags("tr"), _TABLE),
+    "td": (_tags("td th"), _TABLE | {"tr"}),
+    "th": (_tags("td th"), _TABLE | {"tr"}),
+    "option": (_tags("option"), _tags("select datalist")),
+}
 # A block start inside an open <p> closes the <p> (HTML's implied end tag).
 _CLOSES_P = BLOCK - {"li", "dt", "dd", "tr", "td", "th", "tbody", "thead", "tfoot", "caption", "body", "html"}
+# How far up the open elements an end tag or an implied end looks (keeps hostile nesting linear).
+_SEARCH_DEPTH = 512
 _HEAD_CONTENT = frozenset({"meta", "link", "title", "script", "style", "base", "noscript", "template"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SPACE = re.compile(r"\s+")
@@ -148,7 +131,7 @@ class _TreeBuilder(HTMLParser):
         del self.stack[index:]
 
     def _find_open(self, tags: frozenset[str], scope: frozenset[str]) -> int | None:
-        for k in range(len(self.stack) - 1, 0, -1):
+        for k in range(len(self.stack) - 1, max(0, len(self.stack) - _SEARCH_DEPTH), -1):
             tag = self.stack[k].tag
             if tag in tags:
                 return k
@@ -158,17 +141,13 @@ class _TreeBuilder(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # <title> holds only text and <head> only metadata: an unclosed one ends at the next element.
-        for k in range(len(self.stack) - 1, 0, -1):
-            open_tag = self.stack[k].tag
-            if open_tag == "title" or (open_tag == "head" and tag not in _HEAD_CONTENT):
-                self._close_to(k)
-                break
-        siblings = _SELF_CLOSING_SIBLINGS.get(tag)
-        if siblings is not None:
-            scope = _SCOPE - {"td", "th"} if tag in ("tr", "td", "th") else _SCOPE
-            if tag == "li":
-                scope = _SCOPE - {"li"}
-            k = self._find_open(siblings, scope)
+        while self.stack[-1].tag == "title" or (self.stack[-1].tag == "head" and tag not in _HEAD_CONTENT):
+            self.stack.pop()
+        if tag in _HEADINGS and self.stack[-1].tag in _HEADINGS:  # <h1><h2>: a heading does not nest
+            self.stack.pop()
+        implied = _IMPLIED_END.get(tag)
+        if implied is not None:
+            k = self._find_open(*implied)
             if k is not None:
                 self._close_to(k)
         if tag in _CLOSES_P:
@@ -188,7 +167,7 @@ class _TreeBuilder(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         # Any heading end tag closes the open heading, whatever its level (<h1>...</h2>), as in HTML.
         same = _HEADINGS if tag in _HEADINGS else frozenset({tag})
-        for k in range(len(self.stack) - 1, 0, -1):
+        for k in range(len(self.stack) - 1, max(0, len(self.stack) - _SEARCH_DEPTH), -1):
             if self.stack[k].tag in same:
                 self._close_to(k)
                 return
