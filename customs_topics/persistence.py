@@ -52,6 +52,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -416,6 +417,9 @@ def _load(root: Path) -> TopicClassifier:
     return model
 
 
+_NPY_LOCK = threading.Lock()
+
+
 def _read_arrays(root: Path, data: bytes, max_elements: int) -> dict[str, np.ndarray]:
     """``coef``, ``intercept`` and ``idf`` from ``weights.npz`` bytes, never unpickling.
 
@@ -435,7 +439,10 @@ def _read_arrays(root: Path, data: bytes, max_elements: int) -> dict[str, np.nda
                         f"{root}/weights.npz: array {name!r} is {info.file_size} bytes, "
                         f"more than its shape can need ({limit})"
                     )
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        # numpy parses .npy headers with ast.literal_eval, which CPython < 3.11.8 / 3.12.1
+        # cannot run in two threads at once (SystemError "AST constructor recursion depth
+        # mismatch", gh-106905): concurrent loads read their arrays one at a time.
+        with _NPY_LOCK, np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in ("coef", "intercept", "idf")}
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
         raise ModelError(f"{root}/weights.npz: unreadable arrays ({exc})") from None

@@ -54,8 +54,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from .articles import Article, Format, Source, iter_articles
-from .errors import InputError
+from .articles import Article, Format, Source, iter_articles, iter_inputs
+from .errors import CustomsTopicsError, InputError
 from .model import TopicClassifier, combined_scores
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -66,18 +66,22 @@ SUGGESTION_FIELDS = ("suggested_for", "score", "pick")
 
 
 def read_archive(sources: Sequence[Source], format: Format | None = None) -> Iterator[Article]:
-    """Stream the articles of several archive files (any format ``tag`` reads), in order.
+    """Stream the articles of several archive files or directories (any format ``tag`` reads), in order.
 
-    The one place :func:`suggest`'s command reads its input; raises
-    :class:`~customs_topics.errors.InputError` at the first bad record.
+    The one place :func:`suggest`'s command reads its input (through
+    :func:`~customs_topics.articles.iter_inputs`, so directories and ``"-"``
+    work as in ``tag``); raises the :class:`~customs_topics.errors.InputError`
+    (or :class:`~customs_topics.errors.SourceError`) of the first bad record or file.
 
     Example:
         >>> import io
         >>> [a.id for a in read_archive([io.StringIO('{"id": "a", "title": "T", "body": "B"}')], "jsonl")]
         ['a']
     """
-    for source in sources:
-        yield from iter_articles(source, format)
+    for item in iter_inputs(list(sources), format):
+        if isinstance(item, CustomsTopicsError):
+            raise item
+        yield item
 
 
 def labelled_ids(sources: Iterable[Source]) -> set[str]:
