@@ -439,9 +439,9 @@ def _read_arrays(root: Path, data: bytes, max_elements: int) -> dict[str, np.nda
                         f"{root}/weights.npz: array {name!r} is {info.file_size} bytes, "
                         f"more than its shape can need ({limit})"
                     )
-        # numpy parses .npy headers with ast.literal_eval, which CPython < 3.11.8 / 3.12.1
-        # cannot run in two threads at once (SystemError "AST constructor recursion depth
-        # mismatch", gh-106905): concurrent loads read their arrays one at a time.
+        # numpy parses .npy headers with ast.literal_eval. Eight threads loading at once on
+        # CPython 3.11.7 failed (rarely) with SystemError "AST constructor recursion depth
+        # mismatch", a thread-safety bug of CPython's AST conversion: read arrays one thread at a time.
         with _NPY_LOCK, np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in ("coef", "intercept", "idf")}
     except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
