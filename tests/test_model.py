@@ -313,7 +313,8 @@ def test_tag_any_text_batch_equals_single_and_explains_with_own_sentences(model,
 LONG_STORY = (
     "The Revenue Authority published its annual report on Tuesday. "
     "Officers seized 300 kg of cocaine hidden in a container of frozen fish at the port. "
-    + "The report also covers staff training, new offices and the budget for the coming year. " * 12
+    + "The report also covers staff training, new offices and the budget for the coming year. "
+    * 12
 )
 
 
