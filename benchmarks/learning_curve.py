@@ -39,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--fractions", type=float, nargs="+", default=list(FRACTIONS))
+    parser.add_argument("--only", choices=("bundled", "baseline"), help="run one configuration only")
     args = parser.parse_args(argv)
     labels = load_taxonomy().ids
     articles = bundled_corpus()
@@ -47,13 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     folds = grouped_folds(Y, events, 5, seed=0)
     pages = fold_pages(articles, folds)
     configs = [("bundled configuration", ours), ("tuned baseline (word 1-2 + char 2-5)", tuned_baseline)]
+    if args.only:
+        configs = configs[:1] if args.only == "bundled" else configs[1:]
     lines = [
         "| configuration | events used | training articles per fold | micro F1 clean | micro F1 page-like "
         "| macro F1 clean | macro F1 page-like | weakest theme clean / page-like |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, make in configs:
-        for fraction in FRACTIONS:
+        for fraction in args.fractions:
             seeds = range(args.seeds) if fraction < 1 else range(1)
             res = []
             for seed in seeds:

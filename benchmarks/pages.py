@@ -20,7 +20,8 @@ pages' debris wording.
 
 Example:
     >>> from customs_topics.articles import Article
-    >>> a = Article.from_text("Customs Seize 2 Tonnes of Cocaine", "Officers found the drugs in banana boxes. The ship came from Ecuador.")
+    >>> body = "Officers found the drugs in banana boxes. The ship came from Ecuador."
+    >>> a = Article.from_text("Customs Seize 2 Tonnes of Cocaine", body)
     >>> p = page_like(a, ["Port Opens New Scanner", "Agency Marks World Customs Day"], seed=0)
     >>> p.title == a.title and "banana boxes" in p.body and p.labels == a.labels
     True
@@ -141,7 +142,8 @@ SHARE = {
 
 COOKIES = {
     "test": [
-        "We use cookies to give you the best experience on our website. By continuing to browse you agree to our use of cookies. Accept all cookies",
+        "We use cookies to give you the best experience on our website. By continuing to browse you agree to "
+        "our use of cookies. Accept all cookies",
         "This website uses cookies to improve your experience. Read our privacy policy. OK",
     ],
     "train": [

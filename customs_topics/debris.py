@@ -36,7 +36,7 @@ SHORT = 5
 
 
 def _kind(line: str) -> str:
-    """"text", "short" or "headline" for one line."""
+    """The kind of one line: "text", "short" or "headline"."""
     text = line.strip()
     if not text or _SENTENCE_END.search(text):
         return "text"

@@ -261,7 +261,7 @@ class TopicClassifier:
         ngram_max: int = 2,
         min_df: int = 2,
         sublinear_tf: bool = True,
-        title_weight: int = 2,
+        title_weight: int = 1,
         use_affixes: bool = True,
         sentence_weight: float = 0.5,
         sentence_pool: str = "softmax",

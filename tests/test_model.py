@@ -392,7 +392,8 @@ def test_explain_errors(model):
 LONG_STORY = (
     "The Revenue Authority published its annual report on Tuesday. "
     "Officers seized 300 kg of cocaine hidden in a container of frozen fish at the port. "
-    + "The report also covers staff training, new offices and the budget for the coming year. " * 12
+    + "The report also covers staff training, new offices and the budget for the coming year. "
+    * 12
 )
 
 
