@@ -466,3 +466,19 @@ def test_csv_from_stdin_needs_the_format(cli):
     res = cli("tag", input=data)  # not guessed from content: one plain-text article
     [row] = json_lines(res.stdout)
     assert row["title"] == "title,body"
+
+
+def test_a_page_with_several_articles_gives_each_its_line(tmp_path, monkeypatch):
+    # The HTML reader may return several articles for a listing page: each gets "path:LINE" as source.
+    from customs_topics.readers import READERS, Reader
+
+    def listing(text, name, fields):
+        yield 3, {"title": "Pistols seized", "body": "Officers found pistols.", "url": "https://x/1"}
+        yield 9, {"title": "Pills seized", "body": "Customs seized pills."}
+
+    monkeypatch.setitem(READERS, "html", Reader("html", (".html",), listing, streaming=False, multi=False))
+    page = tmp_path / "listing.html"
+    page.write_text("<html><body><article>...</article><article>...</article></body></html>", "utf-8")
+    a, b = read_articles(page)
+    assert (a.source, b.source) == (f"{page}:3", f"{page}:9")
+    assert dict(a.meta) == {"url": "https://x/1"}  # extra keys a reader yields go into meta
