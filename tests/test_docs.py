@@ -86,15 +86,23 @@ _SKIP = {
 
 
 def _examples() -> list[tuple[str, str, str]]:
-    """(id, language, code) of every python/bash block, in README order."""
+    """(id, language, code) of every python/bash block, in README order.
+
+    A Python block runs after the earlier Python blocks of its section, as in
+    one session (a follow-on block may use names an earlier one defined).
+    """
     text = README.read_text("utf-8")
-    out = []
+    out: list[tuple[str, str, str]] = []
+    sessions: dict[str, list[str]] = {}
     for match in _FENCE.finditer(text):
         indent, lang, body = match.groups()
         if lang not in ("python", "bash"):
             continue
         heading = ([h for h in re.findall(r"^## (.+)$", text[: match.start()], re.M)] or ["top"])[-1]
         code = "\n".join(line[len(indent) :] for line in body.splitlines())
+        if lang == "python" and not any(marker in code for marker in _SKIP):
+            code = "\n".join([*sessions.get(heading, []), code])
+            sessions[heading] = [code]
         out.append((f"{heading} #{sum(1 for e in out if e[0].startswith(heading)) + 1}", lang, code))
     return out
 

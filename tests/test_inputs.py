@@ -482,3 +482,11 @@ def test_a_page_with_several_articles_gives_each_its_line(tmp_path, monkeypatch)
     a, b = read_articles(page)
     assert (a.source, b.source) == (f"{page}:3", f"{page}:9")
     assert dict(a.meta) == {"url": "https://x/1"}  # extra keys a reader yields go into meta
+
+
+def test_bundled_corpus_path_works_from_any_directory(tmp_path, monkeypatch):
+    from customs_topics import bundled_corpus_path
+    from customs_topics.corpus import bundled_corpus
+
+    monkeypatch.chdir(tmp_path)
+    assert [a.id for a in read_articles(bundled_corpus_path())] == [a.id for a in bundled_corpus()]
