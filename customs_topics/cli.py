@@ -183,7 +183,7 @@ def _cmd_tag(args: argparse.Namespace, out: IO[str]) -> int:
     thresholds = _thresholds(args.threshold)
     model._threshold_array(thresholds)  # validate theme names before reading input
     inputs = args.inputs or ["-"]
-    if "-" in inputs and _is_tty(sys.stdin):
+    if "-" in inputs and not args.quiet and _is_tty(sys.stdin):
         print("customs-topics: reading articles from stdin (Ctrl-D to end)", file=sys.stderr, flush=True)
     explain = args.explain_terms if args.explain_terms is not None else (3 if args.explain else 0)
     bad = files = done = 0

@@ -51,12 +51,20 @@ PAGE = (
 )
 
 
+@pytest.fixture(scope="module")
+def own_model():
+    # This module's own copy: the session model is compared bit for bit with a fresh one elsewhere
+    # (test_robustness), and the words of these fixtures would join its cache of unknown words.
+    return load_model()
+
+
 @pytest.fixture
-def cli(monkeypatch, capsys, model):
-    """``customs-topics ARGS`` run in-process through ``main`` with the session model (fast).
+def cli(monkeypatch, capsys, own_model):
+    """``customs-topics ARGS`` run in-process through ``main`` with one loaded model (fast).
 
     Returns a ``CompletedProcess``-like result; ``input`` feeds stdin, ``cwd`` changes directory.
     """
+    model = own_model
     monkeypatch.setattr(persistence_module, "load_model", lambda path=None: model if path is None else load_model(path))
 
     def run(*argv: object, input: bytes = b"", cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
