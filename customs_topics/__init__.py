@@ -15,7 +15,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from ._resources import seed_digest_path
+from ._resources import bundled_corpus_path, seed_digest_path
 from .articles import Article, iter_articles, iter_inputs, iter_records, read_articles
 from .errors import CustomsTopicsError, DataError, InputError, ModelError, SourceError, TaxonomyError
 from .model import Tag, TopicClassifier
@@ -36,6 +36,7 @@ __all__ = [
     "Theme",
     "TopicClassifier",
     "__version__",
+    "bundled_corpus_path",
     "iter_articles",
     "iter_inputs",
     "iter_records",

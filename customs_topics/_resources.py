@@ -32,3 +32,18 @@ def seed_digest_path() -> Path:
         10
     """
     return shipped("seeds", "wco_news_digest.txt")
+
+
+def bundled_corpus_path() -> Path:
+    """Path of the shipped labelled corpus (``seeds/corpus/train.jsonl``), from any directory.
+
+    JSON Lines with ``id``, ``title``, ``body``, ``labels`` and provenance
+    fields (see ``seeds/corpus/README.md``); ``corpus.bundled_corpus()``
+    reads it as articles.
+
+    Example:
+        >>> from customs_topics import bundled_corpus_path, read_articles
+        >>> read_articles(bundled_corpus_path())[0].labels is not None
+        True
+    """
+    return shipped("seeds", "corpus", "train.jsonl")

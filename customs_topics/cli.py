@@ -88,6 +88,7 @@ def _error_row(error: CustomsTopicsError) -> dict[str, Any]:
 
 #: Fields ``tag`` adds to each row; an input field of the same name is kept and the added one prefixed.
 _ADDED = ("source", "labels", "scores", "explanation")
+_ADDED_SET = frozenset(_ADDED)
 
 
 def _output_row(article: Article, tag: Any, prefix: str | None) -> dict[str, Any]:
@@ -99,6 +100,12 @@ def _output_row(article: Article, tag: Any, prefix: str | None) -> dict[str, Any
     when the record has a field of one of those names; ``source`` gets the
     prefix only when the record has its own ``source``.
     """
+    if prefix is None and article.labels is None and not article.meta.keys() & _ADDED_SET:  # the common case
+        row = {"id": article.id, "source": article.source, "title": article.title, **article.meta}
+        row["labels"], row["scores"] = tag.labels, tag.scores
+        if tag.explanation is not None:
+            row["explanation"] = tag.explanation
+        return row
     given: dict[str, Any] = dict(article.meta)
     if article.labels is not None:
         given["labels"] = list(article.labels)
@@ -176,7 +183,7 @@ def _cmd_tag(args: argparse.Namespace, out: IO[str]) -> int:
     thresholds = _thresholds(args.threshold)
     model._threshold_array(thresholds)  # validate theme names before reading input
     inputs = args.inputs or ["-"]
-    if "-" in inputs and _is_tty(sys.stdin):
+    if "-" in inputs and not args.quiet and _is_tty(sys.stdin):
         print("customs-topics: reading articles from stdin (Ctrl-D to end)", file=sys.stderr, flush=True)
     explain = args.explain_terms if args.explain_terms is not None else (3 if args.explain else 0)
     bad = files = done = 0

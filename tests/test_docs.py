@@ -64,39 +64,57 @@ def test_readme_example_output_is_what_the_cli_prints(readme):
 # --------------------------------------------------------------------------- #
 # Every README example runs as written, from a directory outside the checkout.
 #
-# Skipped, and why: the Quick start and Development blocks (they install the
-# package from the checkout, run the test suite and the benchmarks); the Dask
-# DataFrame and multi-node examples (they need a Dask cluster and its data);
-# the Spark sketch (marked untested; needs Spark). Everything else runs: the
-# Python API, scikit-learn, pandas and Dask Bag examples, every command-line
-# example, and the retraining example (on a fixture made of bundled-corpus
-# articles relabelled with the README's food_safety theme, only for this test).
+# One test per fenced python/bash block, in README order, all in one temporary
+# working directory holding the files the examples name (see _workdir). Skipped,
+# and why (_SKIP): blocks that install the package from the checkout or run the
+# test suite and benchmarks (Quick start, Development); the Dask DataFrame and
+# multi-node examples (they need a Dask cluster and its data); Spark examples
+# (they need a Spark session or cluster). Everything else runs, including the
+# retraining example (on a fixture of bundled-corpus articles relabelled with
+# the README's food_safety theme, made only for this test).
 
 _FENCE = re.compile(r"^( *)```(\w+)\n(.*?)\n\1```", re.S | re.M)
 _SKIP = {
     "pip install": "installs the package from the checkout",
+    "python benchmarks/": "development commands for a checkout",
     "LocalCluster": "needs a Dask cluster",
     'Client("tcp://': "needs a multi-node Dask cluster",
     "UNTESTED": "Spark sketch, needs Spark",
-    "python benchmarks/": "development commands for a checkout",
+    "SparkSession": "needs a Spark session",
+    "spark-submit": "needs a Spark cluster",
 }
 
 
-def _examples(readme: str) -> list[tuple[str, str]]:
-    """(language, code) of every python/bash block that the test runs."""
-    out = []
-    for indent, lang, body in _FENCE.findall(readme):
-        code = "\n".join(line[len(indent) :] for line in body.splitlines())
-        if lang not in ("python", "bash") or any(marker in code for marker in _SKIP):
+def _examples() -> list[tuple[str, str, str]]:
+    """(id, language, code) of every python/bash block, in README order.
+
+    A Python block runs after the earlier Python blocks of its section, as in
+    one session (a follow-on block may use names an earlier one defined).
+    """
+    text = README.read_text("utf-8")
+    out: list[tuple[str, str, str]] = []
+    sessions: dict[str, list[str]] = {}
+    for match in _FENCE.finditer(text):
+        indent, lang, body = match.groups()
+        if lang not in ("python", "bash"):
             continue
-        out.append((lang, code))
+        heading = ([h for h in re.findall(r"^## (.+)$", text[: match.start()], re.M)] or ["top"])[-1]
+        code = "\n".join(line[len(indent) :] for line in body.splitlines())
+        if lang == "python" and not any(marker in code for marker in _SKIP):
+            code = "\n".join([*sessions.get(heading, []), code])
+            sessions[heading] = [code]
+        out.append((f"{heading} #{sum(1 for e in out if e[0].startswith(heading)) + 1}", lang, code))
     return out
+
+
+EXAMPLES = _examples()
 
 
 def _workdir(tmp: Path) -> Path:
     """The files the README examples name, as a user would have them."""
     import shutil
 
+    from customs_topics._resources import shipped
     from customs_topics.corpus import bundled_corpus
 
     data = ROOT / "tests" / "data" / "inputs"
@@ -138,36 +156,43 @@ def _workdir(tmp: Path) -> Path:
     for name in ("press_release.txt", "byline_story.txt"):
         shutil.copy(data / name, tmp / "press" / name)
     shutil.copy(data / "news.csv", tmp / "exports.csv")
-    from customs_topics._resources import shipped
-
     shutil.copytree(shipped("models", "default"), tmp / "my-model")  # "a model of your own", until train replaces it
     return tmp
 
 
-def test_readme_examples_run_from_outside_the_checkout(readme, tmp_path):
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return _workdir(tmp_path_factory.mktemp("readme-examples"))
+
+
+def test_readme_has_examples_to_run():
+    run = [e for e in EXAMPLES if not any(marker in e[2] for marker in _SKIP)]
+    assert sum(lang == "python" for _, lang, _ in run) >= 4 and sum(lang == "bash" for _, lang, _ in run) >= 2
+
+
+@pytest.mark.parametrize(("lang", "code"), [e[1:] for e in EXAMPLES], ids=[e[0] for e in EXAMPLES])
+def test_readme_example_runs_from_outside_the_checkout(workdir, lang, code):
     import os
     import subprocess
     import sys
 
-    examples = _examples(readme)
-    assert sum(lang == "python" for lang, _ in examples) >= 4 and sum(lang == "bash" for lang, _ in examples) >= 2
-    work = _workdir(tmp_path)
+    reason = next((why for marker, why in _SKIP.items() if marker in code), None)
+    if reason:
+        pytest.skip(reason)
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.pop("PYTHONPATH", None)
-    script = Path(sys.executable).with_name("customs-topics")
-    for lang, code in examples:
-        if lang == "python":
-            res = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, timeout=900)
-            assert res.returncode == 0, f"README example failed:\n{code}\n{res.stderr.decode()}"
+    if lang == "python":
+        res = subprocess.run([sys.executable, "-c", code], cwd=workdir, env=env, capture_output=True, timeout=900)
+        assert res.returncode == 0, f"README example failed:\n{code}\n{res.stderr.decode()}"
+        return
+    if not Path(sys.executable).with_name("customs-topics").exists():
+        pytest.skip("customs-topics script not installed in this environment")
+    for line in code.splitlines():
+        command = line.split("  #")[0].strip()
+        if not command:
             continue
-        if not script.exists():
-            pytest.skip("customs-topics script not installed in this environment")
-        for line in code.splitlines():
-            command = line.split("  #")[0].strip()
-            if not command:
-                continue
-            res = subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, timeout=900)
-            allowed = (0, 1) if "--on-error" in command else (0,)
-            err = res.stderr.decode()
-            assert res.returncode in allowed and "Traceback" not in err, f"README command failed: {command}\n{err}"
+        res = subprocess.run(["bash", "-c", command], cwd=workdir, env=env, capture_output=True, timeout=900)
+        allowed = (0, 1) if "--on-error" in command else (0,)
+        err = res.stderr.decode()
+        assert res.returncode in allowed and "Traceback" not in err, f"README command failed: {command}\n{err}"

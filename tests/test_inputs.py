@@ -51,12 +51,20 @@ PAGE = (
 )
 
 
+@pytest.fixture(scope="module")
+def own_model():
+    # This module's own copy: the session model is compared bit for bit with a fresh one elsewhere
+    # (test_robustness), and the words of these fixtures would join its cache of unknown words.
+    return load_model()
+
+
 @pytest.fixture
-def cli(monkeypatch, capsys, model):
-    """``customs-topics ARGS`` run in-process through ``main`` with the session model (fast).
+def cli(monkeypatch, capsys, own_model):
+    """``customs-topics ARGS`` run in-process through ``main`` with one loaded model (fast).
 
     Returns a ``CompletedProcess``-like result; ``input`` feeds stdin, ``cwd`` changes directory.
     """
+    model = own_model
     monkeypatch.setattr(persistence_module, "load_model", lambda path=None: model if path is None else load_model(path))
 
     def run(*argv: object, input: bytes = b"", cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -466,3 +474,28 @@ def test_csv_from_stdin_needs_the_format(cli):
     res = cli("tag", input=data)  # not guessed from content: one plain-text article
     [row] = json_lines(res.stdout)
     assert row["title"] == "title,body"
+
+
+def test_a_page_with_several_articles_gives_each_its_line(tmp_path, monkeypatch):
+    # The HTML reader may return several articles for a listing page: each gets "path:LINE" as source.
+    from customs_topics.readers import READERS, Reader
+
+    def listing(text, name, fields):
+        yield 3, {"title": "Pistols seized", "body": "Officers found pistols.", "url": "https://x/1"}
+        yield 9, {"title": "Pills seized", "body": "Customs seized pills."}
+
+    monkeypatch.setitem(READERS, "html", Reader("html", (".html",), listing, streaming=False, multi=False))
+    page = tmp_path / "listing.html"
+    page.write_text("<html><body><article>...</article><article>...</article></body></html>", "utf-8")
+    a, b = read_articles(page)
+    assert (a.source, b.source) == (f"{page}:3", f"{page}:9")
+    assert dict(a.meta) == {"url": "https://x/1"}  # extra keys a reader yields go into meta
+
+
+def test_bundled_corpus_path_works_from_any_directory(tmp_path, monkeypatch):
+    from customs_topics import bundled_corpus_path
+    from customs_topics.corpus import bundled_corpus
+
+    monkeypatch.chdir(tmp_path)
+    ids = [a.id for a in read_articles(bundled_corpus_path())]
+    assert len(ids) > 600 and set(ids) <= {a.id for a in bundled_corpus()}  # the corpus (plus the seed digest)

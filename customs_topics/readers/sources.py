@@ -189,7 +189,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"{\\rtf", "an RTF document"),
 )
 _ZIP_KINDS = ((b"word/", "a DOCX document"), (b"xl/", "an XLSX workbook"), (b"ppt/", "a PPTX presentation"))
-_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 0, 27))
+_ANY_MAGIC = tuple(magic for magic, _ in _MAGIC) + (b"PK\x03\x04", b"PK\x05\x06", b"RIFF")
+# Deleting every byte but the control characters text never has leaves those to count.
+_NOT_CONTROL = bytes(b for b in range(256) if b >= 32 or b in (0, 9, 10, 12, 13, 27))
 
 
 def binary_kind(head: bytes) -> str | None:
@@ -199,22 +201,25 @@ def binary_kind(head: bytes) -> str | None:
         >>> binary_kind(b"%PDF-1.7\\n"), binary_kind(b"Customs news")
         ('a PDF document', None)
     """
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if not head.startswith(_ANY_MAGIC):
+        pass
+    elif head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         for marker, kind in _ZIP_KINDS:
             if marker in head[:4096]:
                 return kind
         if b"opendocument" in head[:4096]:
             return "an OpenDocument file (ODT, ODS)"
         return "a ZIP archive"
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "a WebP image"
+    else:
+        for magic, kind in _MAGIC:
+            if head.startswith(magic):
+                return kind
+        if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+            return "a WebP image"
     if head.startswith(_WIDE_BOMS):
         return None
     sample = head[:4096]
-    if sample and sum(sample.count(c) for c in _CONTROL) > len(sample) // 10:
+    if sample and len(sample.translate(None, _NOT_CONTROL)) > len(sample) // 10:
         return "a binary file"
     return None
 
