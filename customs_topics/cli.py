@@ -36,7 +36,8 @@ EXIT_OK, EXIT_PARTIAL, EXIT_FAIL = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_FAIL, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+        # One line, like every other error the command prints.
+        self.exit(EXIT_FAIL, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def _thresholds(values: Sequence[str] | None) -> dict[str, float] | None:

@@ -71,7 +71,7 @@ def test_readme_example_output_is_what_the_cli_prints(readme):
 # multi-node examples (they need a Dask cluster and its data); Spark examples
 # (they need a Spark session or cluster). Everything else runs, including the
 # retraining example (on a fixture of bundled-corpus articles relabelled with
-# the README's food_safety theme, made only for this test).
+# the README's tobacco theme, made only for this test).
 
 _FENCE = re.compile(r"^( *)```(\w+)\n(.*?)\n\1```", re.S | re.M)
 _SKIP = {
@@ -114,6 +114,7 @@ def _workdir(tmp: Path) -> Path:
     """The files the README examples name, as a user would have them."""
     import shutil
 
+    from customs_topics import bundled_corpus_path
     from customs_topics._resources import shipped
     from customs_topics.corpus import bundled_corpus
 
@@ -121,28 +122,33 @@ def _workdir(tmp: Path) -> Path:
     corpus = bundled_corpus()
     rows = [{"id": a.id, "title": a.title, "body": a.body} for a in corpus[:40:4]]
     labelled = [dict(r, labels=list(a.labels or ())) for r, a in zip(rows, corpus[:40:4])]
-    food_words = re.compile(r"\b(food|sanitary|phytosanitary|SPS|meat|chicken|fish|agricultur)", re.I)
-    food = [
-        {"id": a.id, "title": a.title, "body": a.body, "labels": [*(a.labels or ()), "food_safety"]}
-        for a in corpus
-        if food_words.search(a.text)
-    ]
     taxonomy = json.loads(re.search(r'```json\n\s*(\{"extends".*?)\n\s*```', README.read_text("utf-8"), re.S)[1])
 
     def jsonl(name: str, items: list[dict]) -> None:
         (tmp / name).write_text("".join(json.dumps(i) + "\n" for i in items), "utf-8")
 
+    # The retraining walk-through: a tobacco theme, labelled on bundled articles that are about it
+    # (even ones to train on, odd ones held out), and an archive folder holding the bundled corpus.
+    tobacco_words = re.compile(r"\b(tobacco|cigarettes?|cigars?|hookah|shisha)\b", re.I)
+    tobacco = [
+        {"id": a.id, "title": a.title, "body": a.body, "labels": [*(a.labels or ()), "tobacco"]}
+        for a in corpus
+        if tobacco_words.search(a.text)
+    ]
+    (tmp / "archive").mkdir()
+    shutil.copy(bundled_corpus_path(), tmp / "archive" / "corpus.jsonl")
+    jsonl("labelled.jsonl", tobacco[::2] + labelled)
+    jsonl("held-out.jsonl", tobacco[1::2])
     jsonl("news.jsonl", rows)
     jsonl("news-1.jsonl", rows[:5])  # the Dask Bag example's news-*.jsonl
     jsonl("news-2.jsonl", rows[5:])
     jsonl("gold.jsonl", labelled)
     jsonl("my-labelled.jsonl", labelled)
-    jsonl("mine.jsonl", food)
-    jsonl("food.jsonl", food)
+    jsonl("mine.jsonl", tobacco[::2] + labelled)  # the Command line section's train example
     (tmp / "archive.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in rows[:3]) + "{not json\n" + json.dumps(rows[3]) + "\n", "utf-8"
     )
-    for name in ("my-taxonomy.json", "food-taxonomy.json"):
+    for name in ("my-taxonomy.json", "tobacco-taxonomy.json"):
         (tmp / name).write_text(json.dumps(taxonomy), "utf-8")
     page = (
         "<!DOCTYPE html><html><head><title>Pistols seized | Border News</title></head><body><nav>Home News</nav>"
