@@ -68,7 +68,7 @@ class Tag:
             >>> from customs_topics import load_model
             >>> tag = load_model().tag("Customs seized 40 pistols and ammunition at the border.", explain=2)[0]
             >>> print(tag.explain_text())  # doctest: +ELLIPSIS
-            (no title)
+            (no title) [a-...]
             labels: strategic_trade_control
               strategic_trade_control 0...
                 terms: ...pistols (+...

@@ -242,6 +242,7 @@ def test_tag_records(model):
 
 
 def test_tag_records_on_error(model, caplog):
+    from customs_topics.articles import text_id
     from customs_topics.dask import tag_records
 
     good = {"id": "g1", "title": "Cocaine seized", "body": "Customs seized cocaine at the port."}
@@ -250,7 +251,7 @@ def test_tag_records_on_error(model, caplog):
         tag_records(recs)
     with caplog.at_level("WARNING", logger="customs_topics"):
         kept = tag_records(recs, on_error="skip")
-    assert [r["id"] for r in kept] == ["g1", None]
+    assert [r["id"] for r in kept] == ["g1", text_id("Customs seized 40 pistols")]  # the CLI's id for that text
     assert kept[0]["labels"] == model.predict([Article(None, good["title"], good["body"])])[0]
     assert kept[1]["labels"] == model.predict(["Customs seized 40 pistols"])[0]
     assert len([r for r in caplog.records if "skipped a bad row" in r.getMessage()]) == 3
