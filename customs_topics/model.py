@@ -33,7 +33,8 @@ from .articles import MAX_ARTICLE_CHARS, Article, text_id
 from .debris import drop_debris
 from .errors import DataError, InputError
 from .evaluation import best_thresholds, grouped_folds
-from .features import Doc, Featurizer, Scorer, units
+from .features import Doc, Featurizer, units
+from .scorer import Scorer
 
 log = logging.getLogger("customs_topics")
 

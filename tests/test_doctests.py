@@ -14,6 +14,7 @@ MODULES = [
     "customs_topics.taxonomy",
     "customs_topics.corpus",
     "customs_topics.features",
+    "customs_topics.scorer",
     "customs_topics.evaluation",
     "customs_topics.model",
     "customs_topics.persistence",

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from customs_topics import load_model
 from customs_topics.corpus import bundled_corpus
 from customs_topics.debris import drop_debris
-from customs_topics.features import UNKNOWN_CACHE, Featurizer, split_units, tokenize, units
+from customs_topics.features import Featurizer, split_units, tokenize, units
+from customs_topics.scorer import UNKNOWN_CACHE
 
 AWKWARD = [
     ("", ""),
@@ -102,9 +103,9 @@ def test_learned_unknown_words_do_not_change_scores(featurizer, corpus_docs):
 
 
 def test_full_unknown_cache_falls_back_to_per_batch_table(featurizer, corpus_docs, monkeypatch):
-    import customs_topics.features as features
+    import customs_topics.scorer as scorer_module
 
-    monkeypatch.setattr(features, "UNKNOWN_CACHE", 0)
+    monkeypatch.setattr(scorer_module, "UNKNOWN_CACHE", 0)
     W = np.random.default_rng(5).normal(size=(featurizer.n_features, 2))
     scorer = featurizer.scorer(W)
     docs = corpus_docs[450:500]

@@ -387,6 +387,7 @@ def test_explain_errors(model):
     with pytest.raises(InputError, match="k must be"):
         model.explain(SEIZURE, "illicit_trade", k=-1)
 
+
 # --- sentence pooling ----------------------------------------------------------------------------
 
 LONG_STORY = (
