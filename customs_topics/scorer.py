@@ -4,7 +4,9 @@
 :meth:`Featurizer.transform_units` followed by ``rows @ W`` give (the
 definition is in :mod:`customs_topics.features`; the tests check they agree
 to 1e-10), for article rows and unit (sentence) rows at once, in vectorised
-numpy passes. It is what ``TopicClassifier.predict`` uses.
+numpy passes. It is what ``TopicClassifier.predict`` uses, through
+:func:`combined_scores`, which blends each article's score with its pooled
+sentence scores.
 
 Example:
     >>> from customs_topics.features import Featurizer
@@ -283,3 +285,67 @@ class Scorer:
         for j in range(self.k):
             out[:, j] = np.bincount(row, weights=G[j], minlength=n_rows) * scale
         return out, sq
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+#: How a theme's sentence scores are pooled into one per article (``sentence_pool``).
+POOLS = ("max", "softmax")
+
+
+def combined_scores(
+    scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc], pool: str = "max"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Article scores blended with pooled sentence scores; ``-inf`` for articles with no known term.
+
+    ``pool="max"`` takes the best sentence's score; ``"softmax"`` takes
+    ``log(mean(exp(u)))`` over the article's sentences with a known term,
+    which is near the best score when one sentence stands out but, unlike the
+    maximum, does not grow with the number of sentences.
+
+    Returns ``(scores (n, L), unit_scores (n_units, L), unit_owner)``.
+    """
+    doc, unit, owner, doc_empty, unit_empty = scorer.score(docs)
+    S = doc + intercept
+    U = unit + intercept
+    U[unit_empty] = -np.inf
+    if sentence_weight and len(docs):
+        # Every article has at least two units (title, body), contiguous and in article order;
+        # an article with any known term has a unit with one, so ``best`` is finite for it.
+        new = np.empty(owner.size, dtype=bool)
+        new[0] = True
+        np.not_equal(owner[1:], owner[:-1], out=new[1:])
+        starts = new.nonzero()[0]
+        best = np.maximum.reduceat(U, starts, axis=0)
+        if pool == "softmax":
+            known = ~unit_empty
+            top = np.where(np.isfinite(best), best, 0.0)
+            with np.errstate(invalid="ignore"):
+                E = np.exp(U - top[owner])  # exp(-inf) = 0 for units with no known term
+            total = np.add.reduceat(E, starts, axis=0)
+            count = np.add.reduceat(known.astype(np.float64), starts)
+            with np.errstate(divide="ignore"):
+                best = top + np.log(total / np.maximum(count, 1.0)[:, None])
+        S = (1 - sentence_weight) * S + sentence_weight * best
+    S[doc_empty] = -np.inf
+    return S, U, owner
+
+
+def _chunk_scores(
+    scorer: Scorer, intercept: np.ndarray, sentence_weight: float, docs: Sequence[Doc], pool: str = "max"
+) -> np.ndarray:
+    """Scores of any number of articles, ``CHUNK`` at a time (bounded memory)."""
+    parts = [
+        combined_scores(scorer, intercept, sentence_weight, docs[i : i + CHUNK], pool)[0]
+        for i in range(0, len(docs), CHUNK)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return np.vstack(parts) if parts else np.zeros((0, len(intercept)))
+
+
+#: Articles scored per vectorised pass (bounds memory; larger batches are split).
+CHUNK = 2000
