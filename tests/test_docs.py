@@ -135,16 +135,18 @@ def _workdir(tmp: Path) -> Path:
         for a in corpus
         if tobacco_words.search(a.text)
     ]
+    tobacco_ids = {t["id"] for t in tobacco}
+    negatives = [r for r in labelled if r["id"] not in tobacco_ids]
     (tmp / "archive").mkdir()
     shutil.copy(bundled_corpus_path(), tmp / "archive" / "corpus.jsonl")
-    jsonl("labelled.jsonl", tobacco[::2] + labelled)
+    jsonl("labelled.jsonl", tobacco[::2] + negatives)
     jsonl("held-out.jsonl", tobacco[1::2])
     jsonl("news.jsonl", rows)
     jsonl("news-1.jsonl", rows[:5])  # the Dask Bag example's news-*.jsonl
     jsonl("news-2.jsonl", rows[5:])
     jsonl("gold.jsonl", labelled)
     jsonl("my-labelled.jsonl", labelled)
-    jsonl("mine.jsonl", tobacco[::2] + labelled)  # the Command line section's train example
+    jsonl("mine.jsonl", tobacco[::2] + negatives)  # the Command line section's train example
     (tmp / "archive.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in rows[:3]) + "{not json\n" + json.dumps(rows[3]) + "\n", "utf-8"
     )
