@@ -501,3 +501,46 @@ def test_bundled_corpus_path_works_from_any_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ids = [a.id for a in read_articles(bundled_corpus_path())]
     assert len(ids) > 600 and set(ids) <= {a.id for a in bundled_corpus()}  # the corpus (plus the seed digest)
+
+
+# --------------------------------------------------------------------------- #
+# Exports that look like JSON Lines or HTML but are not quite
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '[\n  {"title": "Cocaine seized", "body": "Customs seized cocaine at the port."},\n'
+        '  {"title": "Single window", "body": "The single window opened."}\n]\n',
+        '[{"title": "Cocaine seized", "body": "Customs seized cocaine."}, {"title": "B", "body": "b"}]\n',
+    ],
+    ids=["pretty-printed", "one-line"],
+)
+def test_a_json_array_export_is_refused_as_a_whole_file(tmp_path, content):
+    path = tmp_path / "export.json"
+    path.write_text(content, "utf-8")
+    with pytest.raises(InputError, match=r"a JSON array, not JSON Lines: expected one JSON object per line"):
+        read_articles(path)
+    res = run_cli("tag", path, "--on-error", "report")
+    rows = json_lines(res.stdout)
+    # One report row for the file; no element of the array is tagged as if it were a good record.
+    assert res.returncode == 1 and len(rows) == 1 and "JSON array" in rows[0]["error"]
+    assert "labels" not in rows[0]
+
+
+def test_a_json_lines_line_that_is_a_plain_list_is_still_one_bad_record(tmp_path):
+    path = tmp_path / "news.jsonl"
+    path.write_text('[1, 2]\n{"title": "Cocaine seized", "body": "Customs seized cocaine."}\n', "utf-8")
+    res = run_cli("tag", path, "--on-error", "skip")
+    assert res.returncode == 1 and [r["title"] for r in json_lines(res.stdout)] == ["Cocaine seized"]
+
+
+def test_xhtml_with_an_xml_declaration_on_stdin_is_read_as_html():
+    page = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html><html><head><title>Pistols seized | Border News'
+        "</title></head><body><nav>Home News Contact</nav><article><h1>Pistols seized at the border</h1><p>Officers "
+        "found 40 pistols and ammunition hidden in a truck at the border crossing.</p></article></body></html>"
+    )
+    assert detect_format("<stdin>", page) == "html"
+    [row] = json_lines(run_cli("tag", input=page.encode()).stdout)
+    assert row["title"] == "Pistols seized at the border" and "<" not in row["title"]

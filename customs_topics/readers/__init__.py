@@ -84,7 +84,9 @@ FORMATS: tuple[str, ...] = tuple(READERS)
 #: Extensions a directory walk reads; other files in a directory are skipped.
 EXTENSIONS: frozenset[str] = frozenset(ext for r in READERS.values() for ext in r.extensions)
 
-_HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html|<head\b|<body\b|<article\b|<!--)", re.IGNORECASE)
+_HTML_START = re.compile(
+    r"^\s*(<\?xml[^>]*>\s*)?(<!doctype\s+html|<html|<head\b|<body\b|<article\b|<!--)", re.IGNORECASE
+)
 
 
 def detect(name: str, head: str) -> tuple[str, str]:

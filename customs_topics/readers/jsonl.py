@@ -29,18 +29,38 @@ def parse_jsonl(
     lines: Iterator[str | InputError], name: str, fields: FieldMap = DEFAULT_FIELDS
 ) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
     """``(line, record)`` for each non-blank line; an InputError in place of each bad one."""
+    first = True
     for number, line in enumerate(lines, 1):
         if isinstance(line, InputError):  # undecodable line: report it and go on
             yield number, line
             continue
         if not line or line.isspace():
             continue
+        if first:
+            first = False
+            _refuse_json_array(line, number, name)
         try:
             yield number, _record(line, number, name, fields)
         except InputError as exc:
             if exc.record_id is None:
                 exc.record_id = _recover_id(line, fields)
             yield number, exc
+
+
+def _refuse_json_array(line: str, number: int, name: str) -> None:
+    """A file that is one JSON array of records (a common export) is not JSON Lines: say so.
+
+    Raised for the whole file (not one bad record): otherwise its last element,
+    alone on a line, would be read as if it were the only good record.
+    """
+    stripped = line.strip()
+    if stripped == "[" or stripped.startswith("[{"):
+        raise InputError(
+            "a JSON array, not JSON Lines: expected one JSON object per line "
+            "(convert it, e.g. jq -c '.[]' FILE > FILE.jsonl)",
+            source=name,
+            line=number,
+        )
 
 
 def _record(line: str, number: int, name: str, fields: FieldMap) -> dict[str, Any]:
