@@ -65,20 +65,30 @@ log = logging.getLogger("customs_topics")
 SUGGESTION_FIELDS = ("suggested_for", "score", "pick")
 
 
-def read_archive(sources: Sequence[Source], format: Format | None = None) -> Iterator[Article]:
+def read_archive(
+    sources: Sequence[Source],
+    format: Format | None = None,
+    *,
+    title_field: str | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
+) -> Iterator[Article]:
     """Stream the articles of several archive files or directories (any format ``tag`` reads), in order.
 
     The one place :func:`suggest`'s command reads its input (through
     :func:`~customs_topics.articles.iter_inputs`, so directories and ``"-"``
     work as in ``tag``); raises the :class:`~customs_topics.errors.InputError`
     (or :class:`~customs_topics.errors.SourceError`) of the first bad record or file.
+    ``title_field`` / ``text_field`` / ``id_field`` name JSON Lines fields or CSV
+    columns, as in :func:`~customs_topics.articles.read_articles`.
 
     Example:
         >>> import io
         >>> [a.id for a in read_archive([io.StringIO('{"id": "a", "title": "T", "body": "B"}')], "jsonl")]
         ['a']
     """
-    for item in iter_inputs(list(sources), format):
+    fields = {"title_field": title_field, "text_field": text_field, "id_field": id_field}
+    for item in iter_inputs(list(sources), format, **fields):
         if isinstance(item, CustomsTopicsError):
             raise item
         yield item

@@ -155,3 +155,18 @@ def test_cli_suggest_help():
     assert res.returncode == 0 and out.startswith("usage: customs-topics suggest")
     for option in ("--theme", "--taxonomy", "--model", "-n", "--out", "--exclude"):
         assert option in out
+
+
+def test_cli_suggest_reads_a_csv_export_with_its_own_column_names(tmp_path):
+    from pathlib import Path
+
+    export = Path(__file__).parent / "data" / "inputs" / "news.csv"  # id,headline,content,url,date
+    res = run_cli(
+        "suggest", export, "--theme", "illicit_trade", "-n", "2", "--title-field", "headline", "--text-field", "content"
+    )
+    rows = json_lines(res.stdout)
+    assert res.returncode == 0 and len(rows) == 2
+    assert all(r["id"].startswith("csv-") and r["body"] and r["suggested_for"] == "illicit_trade" for r in rows)
+    assert {"url", "date"} <= set(rows[0])  # the export's other columns stay with the article
+    plain = run_cli("suggest", export, "--theme", "illicit_trade", "-n", "2")
+    assert plain.returncode == 2 and "--text-field" in plain.stderr.decode()

@@ -95,6 +95,17 @@ def _number_in(low: float, high: float, *, open_low: bool = False) -> Any:
     return parse
 
 
+def _add_field_options(parser: argparse.ArgumentParser) -> None:
+    """--title-field / --text-field / --id-field: the JSON Lines fields or CSV columns to read."""
+    parser.add_argument(
+        "--title-field", metavar="NAME", help="JSON Lines field / CSV column holding the title (default: title)"
+    )
+    parser.add_argument(
+        "--text-field", metavar="NAME", help="JSON Lines field / CSV column holding the text (default: body, else text)"
+    )
+    parser.add_argument("--id-field", metavar="NAME", help="JSON Lines field / CSV column holding the id (default: id)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="customs-topics", description="Tag customs and trade news with themes.")
     parser.add_argument("--version", action="version", version=f"customs-topics {__version__}")
@@ -127,13 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="with --explain: how many terms per label (default 3; implies --explain)",
     )
-    tag.add_argument(
-        "--title-field", metavar="NAME", help="JSON Lines field / CSV column holding the title (default: title)"
-    )
-    tag.add_argument(
-        "--text-field", metavar="NAME", help="JSON Lines field / CSV column holding the text (default: body, else text)"
-    )
-    tag.add_argument("--id-field", metavar="NAME", help="JSON Lines field / CSV column holding the id (default: id)")
+    _add_field_options(tag)
     tag.add_argument(
         "--prefix",
         metavar="P",
@@ -236,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="labelled file whose ids are not suggested again (repeatable; e.g. the file you train on)",
     )
     sg.add_argument("--format", choices=FORMATS, help="archive format (default: detect from name and content)")
+    _add_field_options(sg)
     sg.add_argument(
         "--uncertain-share",
         type=_number_in(0, 1),

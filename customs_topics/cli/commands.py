@@ -229,7 +229,9 @@ def _cmd_suggest(args: argparse.Namespace, out: IO[str]) -> int:
     _status(args, f"scoring the archive for {args.theme!r}")
     try:
         rows = suggest(
-            read_archive(sources, args.format),
+            read_archive(
+                sources, args.format, title_field=args.title_field, text_field=args.text_field, id_field=args.id_field
+            ),
             args.theme,
             model=model,
             taxonomy=args.taxonomy,
