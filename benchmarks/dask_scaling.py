@@ -53,6 +53,18 @@ def write_parts(out: Path, n: int, files: int) -> None:
         df.iloc[idx].to_parquet(out / f"part-{k:04d}.parquet", index=False)
 
 
+def prepare(parts: Path, n: int, files: int) -> tuple[object, list[str]]:
+    """Write ``n`` articles as ``files`` Parquet parts; a warmed-up bundled model and the columns to compare."""
+    from customs_topics.frame import output_columns
+
+    t0 = time.perf_counter()
+    write_parts(parts, n, files)
+    print(f"wrote {n} articles in {files} Parquet files in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    model = load_model()
+    model.predict(["warm up"])
+    return model, ["id", *output_columns(model.labels)]
+
+
 def timed(fn, repeats: int) -> tuple[list[float], object]:
     times, result = [], None
     for _ in range(repeats):
@@ -77,18 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     from dask.distributed import Client, LocalCluster
 
     from customs_topics.dask import tag_dataframe
-    from customs_topics.frame import output_columns, tag_frame
+    from customs_topics.frame import tag_frame
 
     n, w = args.articles, args.workers
     with tempfile.TemporaryDirectory() as tmp:
         parts = Path(tmp)
-        t0 = time.perf_counter()
-        write_parts(parts, n, args.files)
-        print(f"wrote {n} articles in {args.files} Parquet files in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-
-        model = load_model()
-        model.predict(["warm up"])
-        cols = ["id", *output_columns(model.labels)]
+        model, cols = prepare(parts, n, args.files)
         model_jobs = load_model().set_params(n_jobs=w)
 
         def single() -> pd.DataFrame:

@@ -35,10 +35,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dask_scaling import timed, write_parts
+from dask_scaling import prepare, timed
 from quality import write_section
 
-from customs_topics import __version__, load_model
+from customs_topics import __version__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,19 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     from pyspark.sql import SparkSession
 
     from customs_topics.dask import tag_dataframe as dask_tag
-    from customs_topics.frame import output_columns, tag_frame
+    from customs_topics.frame import tag_frame
     from customs_topics.spark import tag_dataframe as spark_tag
 
     n, w = args.articles, args.workers
     with tempfile.TemporaryDirectory() as tmp:
         parts = Path(tmp)
-        t0 = time.perf_counter()
-        write_parts(parts, n, args.files)
-        print(f"wrote {n} articles in {args.files} Parquet files in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-
-        model = load_model()
-        model.predict(["warm up"])
-        cols = ["id", *output_columns(model.labels)]
+        model, cols = prepare(parts, n, args.files)
 
         def single() -> pd.DataFrame:
             return tag_frame(pd.read_parquet(parts), model=model)[cols]
